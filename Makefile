@@ -1,0 +1,102 @@
+# signgate -- release signing behind a review gate.
+# `make` builds, `make check` installs missing Debian packages then runs the
+# unit and end-to-end tests twice (plain and ASan+UBSan), `make demo` runs
+# the whole flow on a throwaway repository, `make bench` measures.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKGS      := libgit2 gpgme libcrypto libssl libcurl libclamav libp11 jansson
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Werror
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS) $(if $(SAN),$(SAN_FLAGS))
+ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
+LIBS      = $(PKG_LIBS) -lpthread
+
+LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BIN       := $(BUILD)/signgate
+
+.PHONY: all check check-plain check-asan unit e2e demo bench install uninstall clean deps fuzz dist sign
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libsigngate.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/src/main.o $(BUILD)/libsigngate.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsigngate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -o $@ $< $(BUILD)/libsigngate.a $(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsigngate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libsigngate.a $(ALL_LDFLAGS) $(LIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+# The README's test command.
+check: deps
+	$(MAKE) check-plain
+	$(MAKE) check-asan
+
+check-plain: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
+	@tests/run.sh $(BUILD)
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 CFLAGS='-O1 -g' $(if $(SG_JOBS),-j$(SG_JOBS)) build-asan/signgate $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%) $(TOOL_SRC:tests/tools/%.c=build-asan/tools/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	 tests/run.sh build-asan
+
+unit: $(UNIT_BIN)
+	@SG_ONLY=unit tests/run.sh $(BUILD)
+
+e2e: $(BIN) $(TOOL_BIN)
+	@SG_ONLY=e2e tests/run.sh $(BUILD)
+
+demo: deps $(BIN) $(TOOL_BIN)
+	@tests/demo.sh $(BUILD)
+
+bench: deps $(BIN) $(TOOL_BIN)
+	@bench/run.sh $(BUILD)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/signgate/hooks \
+		$(DESTDIR)$(PREFIX)/share/signgate/templates $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/lib/cmake/SignGate
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/signgate
+	-cp -R hooks/. $(DESTDIR)$(PREFIX)/share/signgate/hooks/
+	-cp -R templates/. $(DESTDIR)$(PREFIX)/share/signgate/templates/
+	-cp -R cmake-module/. $(DESTDIR)$(PREFIX)/lib/cmake/SignGate/
+	-for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	-for m in docs/man/*.5; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man5/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/signgate
+	rm -rf $(DESTDIR)$(PREFIX)/share/signgate $(DESTDIR)$(PREFIX)/lib/cmake/SignGate
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

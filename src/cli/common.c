@@ -1,0 +1,95 @@
+#include "cli/cli.h"
+#include "core/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int sg_cli_open_repo(git_repository **out, const sg_cli *cli)
+{
+	const char *start = cli->dir ? cli->dir : ".";
+	int gerr;
+
+	gerr = git_repository_open_ext(out, start, cli->dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL);
+	if (gerr < 0) {
+		const git_error *e = git_error_last();
+		return sg_error_set(SG_EDENIED, "not a git repository: %s (%s)", start,
+				    e && e->message ? e->message : "unknown error");
+	}
+	return SG_OK;
+}
+
+int sg_cli_load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
+{
+	int err = sg_policy_load(out, repo, cli->policy_file);
+
+	/* A policy that cannot be read is a denial: nothing is signed without one. */
+	if (err == SG_ERROR || err == SG_ENOTFOUND)
+		err = sg_error_set(SG_EDENIED, "%s", sg_error_last() ? sg_error_last() : "no policy");
+	return err;
+}
+
+int sg_cli_fail(int code)
+{
+	const char *msg = sg_error_last();
+	const char *kind = "";
+
+	if (code == SG_EDENIED)
+		kind = "denied: ";
+	else if (code == SG_ESCAN)
+		kind = "scan: ";
+	else if (code == SG_EVERIFY)
+		kind = "verification failed: ";
+	fprintf(stderr, "signgate: %s%s\n", kind, msg ? msg : "unknown error");
+	return sg_error_exit_code(code);
+}
+
+int sg_cli_usage(const char *usage)
+{
+	const char *msg = sg_error_last();
+
+	if (msg)
+		fprintf(stderr, "signgate: %s\n", msg);
+	fprintf(stderr, "usage: %s\n", usage);
+	return 2;
+}
+
+void sg_cli_json_out(json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		free(s);
+	}
+	json_decref(doc);
+}
+
+int sg_cli_color(void)
+{
+	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+void sg_cli_info(const sg_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void sg_cli_verbose(const sg_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,49 @@
+/* Safe files: regular files only, O_NOFOLLOW, identity checks, and
+ * temp+fsync+rename outputs that leave no partial file behind. */
+#ifndef SG_CORE_FILE_H
+#define SG_CORE_FILE_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "core/buf.h"
+
+/* Open `path` read-only with O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC; refuse
+ * symlinks, directories, FIFOs, devices, sockets with a clear SG_ERROR
+ * message naming the path and what it is. Fills *st. */
+int sg_file_open_regular(int *fd_out, struct stat *st, const char *path);
+/* SG_OK when fd still refers to the same unchanged file as `before`
+ * (dev, ino, size, mtime, ctime); SG_ERROR "changed while it was read" otherwise. */
+int sg_file_check_unchanged(int fd, const struct stat *before, const char *path);
+/* Read a whole small regular file (no symlinks) into out, at most max bytes. */
+int sg_file_read_all(sg_buf *out, const char *path, size_t max);
+/* Refuse a secret file (key, PIN) unless regular, owned by the caller and
+ * mode 0600 or 0400 (no group/other bits). */
+int sg_file_check_private(const char *path);
+
+/* An output being written: temp file in the target folder. */
+typedef struct sg_outfile {
+	char *final_path;
+	char *tmp_path;
+	int fd;
+	int renamed;
+} sg_outfile;
+
+#define SG_OUTFILE_INIT { NULL, NULL, -1, 0 }
+
+int sg_outfile_open(sg_outfile *o, const char *final_path, mode_t mode);
+int sg_outfile_write(sg_outfile *o, const void *data, size_t len);
+/* fsync and close the temp file (still not visible under final_path). */
+int sg_outfile_finish(sg_outfile *o);
+/* rename into place and fsync the folder. */
+int sg_outfile_publish(sg_outfile *o);
+/* Remove the temp file (or, after publish, the published file when
+ * `unpublish` is set) and free. Safe to call on any state. */
+void sg_outfile_discard(sg_outfile *o, int unpublish);
+void sg_outfile_release(sg_outfile *o);
+
+/* Convenience: write whole content atomically. */
+int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+#endif

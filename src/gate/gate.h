@@ -1,0 +1,55 @@
+/* The signing gate: protected-branch reachability, reviews, signer.
+ * Anything that cannot be established is a denial with its reason. */
+#ifndef SG_GATE_GATE_H
+#define SG_GATE_GATE_H
+
+#include <git2.h>
+
+#include "core/strlist.h"
+#include "policy/policy.h"
+
+#define SG_GATE_MAX_RULES 8
+
+typedef struct sg_rule {
+	const char *name;   /* "protected-branch", "reviews", "signer" (static) */
+	int ok;             /* 1 passed, 0 denied */
+	char *evidence;     /* human-readable reason / evidence */
+} sg_rule;
+
+typedef struct sg_gate_result {
+	int allowed;
+	char commit[GIT_OID_HEXSZ + 1];  /* the peeled commit judged ("" if unresolved) */
+	git_oid commit_id;
+	char *rev;                       /* as the user gave it */
+	sg_rule rules[SG_GATE_MAX_RULES];
+	size_t nrules;
+	char *branch_ref;                /* matched protected ref, e.g. refs/heads/main */
+	sg_strlist reviewers;            /* counted reviewer emails (lowercase) */
+	sg_strlist review_sources_used;  /* e.g. trailers, gerrit */
+	int required_reviews;
+	char *signer;                    /* identity of who runs: email or user:NAME */
+	char *summary;                   /* the note's Gate: line value, e.g.
+	                                    "allowed; refs/heads/main first-parent; 2/2 reviews via trailers: a@x, b@y" */
+	char *denial;                    /* first denial reason (diagnostic for stderr) */
+} sg_gate_result;
+
+typedef struct sg_gate_opts {
+	int skip_branch;   /* test profiles: branch rule reported but not required */
+	int skip_reviews;  /* test profiles */
+} sg_gate_opts;
+
+/* Evaluate. Returns SG_OK when allowed, SG_EDENIED when denied (message set
+ * to the denial), SG_ERROR on operational failure. `out` is filled in all
+ * cases where rules were evaluated; release it with sg_gate_result_release. */
+int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy *pol,
+		     const char *rev, const sg_gate_opts *opts);
+void sg_gate_result_release(sg_gate_result *r);
+
+/* Resolve REV (sha, branch, tag peeled, HEAD) to a commit. SG_EDENIED with a
+ * reason when it cannot be resolved to a commit. */
+int sg_gate_resolve_commit(git_oid *out, git_repository *repo, const char *rev);
+
+/* Who runs: git user.email, else "user:" + OS user name. Caller frees. */
+int sg_gate_current_signer(char **out, git_repository *repo);
+
+#endif

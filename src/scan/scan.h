@@ -1,0 +1,43 @@
+/* The virus scan (libclamav) and the digest, from one read of the same
+ * open file. The engine is loaded once per batch. */
+#ifndef SG_SCAN_SCAN_H
+#define SG_SCAN_SCAN_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+typedef struct sg_scanner sg_scanner;
+
+typedef struct sg_scan_opts {
+	const char *database;          /* directory with .cvd/.cld/.hdb/... */
+	int required;                  /* 0: missing database => scanning disabled, noted */
+	unsigned long long max_file_size; /* files above this => SG_ESCAN (never "clean") */
+} sg_scan_opts;
+
+typedef struct sg_scan_result {
+	int scanned;                   /* 0 when the scan was skipped by policy */
+	int clean;                     /* 1 clean, 0 infected */
+	char virus[256];               /* signature name when infected */
+	unsigned char sha256[32];
+	char sha256_hex[65];
+	uint64_t size;
+	char summary[256];             /* for the note's Scan: line:
+	                                  "clamav 1.4.6, 3 signatures, clean" or
+	                                  "skipped by policy (scan.required = false)" */
+} sg_scan_result;
+
+/* Load the engine (SG_ESCAN with reason when the database is empty/missing
+ * and required; SG_OK with scanning disabled when not required). */
+int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts);
+void sg_scanner_free(sg_scanner *s);
+
+/* Scan and hash `fd` (opened by sg_file_open_regular, stat in *st) in one
+ * read. SG_OK clean, SG_ESCAN malware/too large/unscannable (message names
+ * file and signature), SG_ERROR on I/O, incl. the file changing meanwhile. */
+int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
+	       sg_scan_result *out);
+
+/* Hash only (no scanner): SHA-256 of fd's content. */
+int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *out);
+
+#endif
