@@ -179,6 +179,10 @@ static int sign_one(sg_item *it)
 	}
 	if (err < 0)
 		return err;
+	/* The signature is over the digest of the bytes that were scanned; the
+	 * file must still be those bytes, or the published pair would not match. */
+	if ((err = sg_file_check_unchanged(it->fd, &it->st, it->path)) < 0)
+		return err;
 	if (it->sig.timestamped)
 		snprintf(line, sizeof(line), "%s (%s)", it->sig.ts_text, it->sig.ts_url);
 	it->ts_line = strdup(line);
