@@ -56,8 +56,8 @@ unique_subject = no
 copy_extensions = none
 email_in_dn = no
 [sgpolicy]
-commonName = supplied
 organizationName = optional
+commonName = supplied
 [codesign]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
