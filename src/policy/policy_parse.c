@@ -31,6 +31,7 @@ struct keydef {
 struct pctx {
 	const char *display;
 	const char *base_dir;
+	int from_blob;     /* relative paths would read the working tree: refused */
 	sg_policy *p;
 	/* the entry being handled, for messages (canonical camelCase once known) */
 	const char *fullname;
@@ -328,6 +329,12 @@ static int resolve_path(struct pctx *c, const char *v, char **out)
 			    c->fullname, v, c->base_dir);
 	if (v[0] == '/')
 		s = strdup(v);
+	else if (c->from_blob && strcmp(c->fullname, "gate.reviewerKeyring") == 0)
+		s = strdup(v); /* a path in the protected branch's tree, read from the policy's commit */
+	else if (c->from_blob)
+		return perr(c, "%s = '%s' is relative; in a committed policy it would be read from the "
+			    "working tree, which a feature branch controls: write an absolute path",
+			    c->fullname, v);
 	else if (asprintf(&s, "%s/%s", c->base_dir, v) < 0)
 		s = NULL;
 	if (!s)
@@ -593,6 +600,8 @@ static int finish_profile(struct pctx *c, size_t i)
 	} else if (strncmp(pr->key, "file:", 5) == 0 && pr->key[5]) {
 		if (pr->key[5] != '/') {
 			char *abs = NULL, *k;
+			snprintf(c->pretty, sizeof(c->pretty), "profile.%s.key", pr->name);
+			c->fullname = c->pretty;
 			if ((ret = resolve_path(c, pr->key + 5, &abs)) < 0)
 				return ret;
 			ret = asprintf(&k, "file:%s", abs);
@@ -782,6 +791,7 @@ int sg_policy__parse(sg_policy **out, const char *data, size_t len,
 	memset(&c, 0, sizeof(c));
 	c.display = display;
 	c.base_dir = base_dir;
+	c.from_blob = !from_file;
 	if (len > SG_POLICY_MAX_SIZE) {
 		ret = sg_error_set(SG_ERROR, "%s: the policy is %zu bytes, more than the %d-byte limit",
 				   display, len, SG_POLICY_MAX_SIZE);

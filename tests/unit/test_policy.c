@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "policy/policy_int.h"
+
 #include "core/error.h"
 #include "policy/policy.h"
 
@@ -42,11 +44,42 @@ static void write_text(const char *path, const char *text)
 static sg_policy *parse_ok(const char *text)
 {
 	sg_policy *p = NULL;
-	int rc = sg_policy_load_buffer(&p, text, strlen(text), "P", "blob x at refs/heads/main", "/base");
+	/* as a policy file: relative paths resolve against its folder */
+	int rc = sg_policy__parse(&p, text, strlen(text), "P", "file /base/p sha256 x", "/base", 1);
 
 	if (rc != 0)
 		fail_msg("parse failed: %s", sg_error_last());
 	return p;
+}
+
+/* In a committed policy a relative path would be read from the working
+ * tree, which a feature branch controls: refused (reviewerKeyring stays a
+ * path in the protected tree). */
+static void test_blob_relative_paths(void **state)
+{
+	static const char *const bad[] = {
+		"[profile \"r\"]\nkey = pkcs11:x\ncert = c.pem\n",
+		"[profile \"r\"]\nkey = pkcs11:x\ntrustAnchor = pki/ca.pem\n",
+		"[profile \"t\"]\nkey = file:keys/t.pem\ntest = true\n",
+		"[scan]\ndatabase = db\n",
+	};
+	sg_policy *p = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sg_error_clear();
+		assert_int_equal(sg_policy_load_buffer(&p, bad[i], strlen(bad[i]), "P", "o", "/base"), SG_ERROR);
+		assert_non_null(strstr(sg_error_last(), "is relative"));
+	}
+	/* the twin: absolute paths are accepted, reviewerKeyring kept as a tree path */
+	{
+		const char *ok = "[gate]\nreviewerKeyring = keys/r.gpg\n[profile \"r\"]\nkey = pkcs11:x\ncert = /c.pem\n";
+		assert_int_equal(sg_policy_load_buffer(&p, ok, strlen(ok), "P", "o", "/base"), SG_OK);
+		assert_string_equal(p->reviewer_keyring, "keys/r.gpg");
+		assert_string_equal(p->profiles[0].cert, "/c.pem");
+		sg_policy_free(p);
+	}
 }
 
 static void parse_fails(const char *text, const char *expect)
@@ -55,7 +88,7 @@ static void parse_fails(const char *text, const char *expect)
 	int rc;
 
 	sg_error_clear();
-	rc = sg_policy_load_buffer(&p, text, strlen(text), "P", "o", "/base");
+	rc = sg_policy__parse(&p, text, strlen(text), "P", "o", "/base", 1);
 	if (rc != SG_ERROR)
 		fail_msg("accepted (rc %d): %s", rc, text);
 	assert_null(p);
@@ -209,7 +242,7 @@ static void test_full(void **state)
 	assert_string_equal(p->gitlab_api, "https://gitlab.example/api/v4");
 	assert_string_equal(p->gitlab_project, "group/sub/name");
 	assert_string_equal(p->notes_push, "origin");
-	assert_string_equal(p->origin, "blob x at refs/heads/main");
+	assert_string_equal(p->origin, "file /base/p sha256 x");
 	assert_string_equal(p->base_dir, "/base");
 	assert_int_equal(p->from_file, 0);
 	sg_policy_free(p);
@@ -676,6 +709,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_blob_relative_paths),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_lines),
