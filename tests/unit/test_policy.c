@@ -244,7 +244,7 @@ static void test_full(void **state)
 	assert_string_equal(p->notes_push, "origin");
 	assert_string_equal(p->origin, "file /base/p sha256 x");
 	assert_string_equal(p->base_dir, "/base");
-	assert_int_equal(p->from_file, 0);
+	assert_int_equal(p->from_file, 1);
 	sg_policy_free(p);
 }
 
