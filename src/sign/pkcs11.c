@@ -345,6 +345,11 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 	ret = SG_ERROR;
 	module = u.module_path ? u.module_path :
 		 (default_module && *default_module) ? default_module : SG_PKCS11_DEFAULT_MODULE;
+	if (module[0] != '/') {
+		ret = sg_error_set(SG_ERROR, "PKCS#11 module path %s is not absolute; name the module "
+				   "file by its full path", module);
+		goto done;
+	}
 	if (!(k = calloc(1, sizeof(*k))) || !(k->token = strdup(u.token)) ||
 	    !(k->ctx = PKCS11_CTX_new())) {
 		ret = sg_error_set(SG_ERROR, "out of memory");
