@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -179,7 +180,7 @@ done:
 	return ret;
 }
 
-static int fill_info(sg_signer *s)
+static int cert_info(sg_signer_info *info, X509 *cert)
 {
 	unsigned char *der = NULL, md[32];
 	unsigned int mdlen = 0;
@@ -187,23 +188,22 @@ static int fill_info(sg_signer *s)
 	char text[32];
 	int len, n, ret = SG_ERROR;
 
-	if ((len = i2d_X509(s->cert, &der)) <= 0 ||
+	if ((len = i2d_X509(cert, &der)) <= 0 ||
 	    EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
 		ret = sg_error_set_openssl(SG_ERROR, "cannot hash the signer certificate");
 		goto done;
 	}
-	snprintf(s->info.id_key, sizeof(s->info.id_key), "Signer-Cert-Sha256");
-	sg_hex(s->info.id, md, 32);
+	snprintf(info->id_key, sizeof(info->id_key), "Signer-Cert-Sha256");
+	sg_hex(info->id, md, 32);
 	if (!(bio = BIO_new(BIO_s_mem())) ||
-	    X509_NAME_print_ex(bio, X509_get_subject_name(s->cert), 0, XN_FLAG_RFC2253) < 0) {
+	    X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0) {
 		ret = sg_error_set_openssl(SG_ERROR, "cannot print the certificate subject");
 		goto done;
 	}
-	n = BIO_read(bio, s->info.subject, (int)sizeof(s->info.subject) - 1);
-	s->info.subject[n > 0 ? n : 0] = '\0';
-	asn1_time_text(text, sizeof(text), X509_get0_notBefore(s->cert), &s->info.not_before);
-	asn1_time_text(text, sizeof(text), X509_get0_notAfter(s->cert), &s->info.not_after);
-	s->info.hardware = s->p11 != NULL;
+	n = BIO_read(bio, info->subject, (int)sizeof(info->subject) - 1);
+	info->subject[n > 0 ? n : 0] = '\0';
+	asn1_time_text(text, sizeof(text), X509_get0_notBefore(cert), &info->not_before);
+	asn1_time_text(text, sizeof(text), X509_get0_notAfter(cert), &info->not_after);
 	ret = SG_OK;
 done:
 	OPENSSL_free(der);
@@ -211,15 +211,20 @@ done:
 	return ret;
 }
 
+static int has_codesign_eku(X509 *cert)
+{
+	return (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) &&
+	       (X509_get_extended_key_usage(cert) & XKU_CODE_SIGN);
+}
+
 static int check_cert(const sg_signer *s, const sg_profile *prof)
 {
 	const ASN1_TIME *nb = X509_get0_notBefore(s->cert), *na = X509_get0_notAfter(s->cert);
 	char tb[32], ta[32];
-	uint32_t flags = X509_get_extension_flags(s->cert);
 
 	asn1_time_text(tb, sizeof(tb), nb, NULL);
 	asn1_time_text(ta, sizeof(ta), na, NULL);
-	if (!(flags & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(s->cert) & XKU_CODE_SIGN))
+	if (!has_codesign_eku(s->cert))
 		return sg_error_set(SG_EDENIED, "certificate %s (%s) lacks the codeSigning extended key "
 				    "usage; profile %s needs a code-signing certificate", prof->cert,
 				    s->info.subject, prof->name);
@@ -233,18 +238,18 @@ static int check_cert(const sg_signer *s, const sg_profile *prof)
 	return SG_OK;
 }
 
-/* When the profile names a trust anchor, the cert must chain to it now:
- * a signature nobody can verify is never published. */
-static int check_chain(const sg_signer *s, const sg_profile *prof)
+/* Verify cert up to a trust anchor from `anchor_file` (purpose any: OpenSSL
+ * 3.0 has no code-signing purpose), at time `at` (0: now). SG_OK, or
+ * `deny` with *reason set, or SG_ERROR. */
+static int chain_verify(X509 *cert, STACK_OF(X509) *untrusted, const char *anchor_file,
+			time_t at, int deny, const char **reason)
 {
 	STACK_OF(X509) *anchors = NULL;
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	int i, ret;
 
-	if (!prof->trust_anchor || !*prof->trust_anchor)
-		return SG_OK;
-	if ((ret = load_certs(&anchors, prof->trust_anchor, "trust anchor")) < 0)
+	if ((ret = load_certs(&anchors, anchor_file, "trust anchor")) < 0)
 		return ret;
 	ret = SG_ERROR;
 	if (!(store = X509_STORE_new()) || !(ctx = X509_STORE_CTX_new())) {
@@ -253,19 +258,19 @@ static int check_chain(const sg_signer *s, const sg_profile *prof)
 	}
 	for (i = 0; i < sk_X509_num(anchors); i++)
 		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i))) {
-			ret = sg_error_set_openssl(SG_ERROR, "cannot use trust anchor %s", prof->trust_anchor);
+			ret = sg_error_set_openssl(SG_ERROR, "cannot use trust anchor %s", anchor_file);
 			goto done;
 		}
-	if (!X509_STORE_CTX_init(ctx, store, s->cert, s->chain)) {
+	if (!X509_STORE_CTX_init(ctx, store, cert, untrusted)) {
 		ret = sg_error_set_openssl(SG_ERROR, "cannot set up certificate verification");
 		goto done;
 	}
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+	if (at)
+		X509_STORE_CTX_set_time(ctx, 0, at);
 	if (X509_verify_cert(ctx) != 1) {
-		ret = sg_error_set(SG_EDENIED, "certificate %s (%s) does not chain to trust anchor %s: %s; "
-				   "fix cert/chain/trustAnchor in profile %s", prof->cert, s->info.subject,
-				   prof->trust_anchor,
-				   X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)), prof->name);
+		*reason = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+		ret = deny;
 		goto done;
 	}
 	ret = SG_OK;
@@ -274,6 +279,23 @@ done:
 	X509_STORE_free(store);
 	sk_X509_pop_free(anchors, X509_free);
 	ERR_clear_error();
+	return ret;
+}
+
+/* When the profile names a trust anchor, the cert must chain to it now:
+ * a signature nobody can verify is never published. */
+static int check_chain(const sg_signer *s, const sg_profile *prof)
+{
+	const char *reason = NULL;
+	int ret;
+
+	if (!prof->trust_anchor || !*prof->trust_anchor)
+		return SG_OK;
+	ret = chain_verify(s->cert, s->chain, prof->trust_anchor, 0, SG_EDENIED, &reason);
+	if (ret == SG_EDENIED)
+		return sg_error_set(SG_EDENIED, "certificate %s (%s) does not chain to trust anchor %s: "
+				    "%s; fix cert/chain/trustAnchor in profile %s", prof->cert,
+				    s->info.subject, prof->trust_anchor, reason, prof->name);
 	return ret;
 }
 
@@ -327,7 +349,7 @@ static int cms_open(sg_signer **out, const sg_profile *prof)
 			ret = sg_error_set(SG_ERROR, "out of memory");
 			goto done;
 		}
-	if ((ret = fill_info(s)) < 0 || (ret = check_cert(s, prof)) < 0 ||
+	if ((ret = cert_info(&s->info, s->cert)) < 0 || (ret = check_cert(s, prof)) < 0 ||
 	    (ret = check_chain(s, prof)) < 0)
 		goto done;
 	if (strncmp(key, "file:", 5) == 0) {
@@ -437,3 +459,124 @@ done:
 const sg_sign_backend sg_sign_cms = {
 	"cms", ".p7s", NULL, cms_open, cms_info, cms_sign, cms_close,
 };
+
+void sg_cms_verified_release(sg_cms_verified *v)
+{
+	if (!v)
+		return;
+	sg_buf_dispose(&v->ts_token);
+	sg_buf_dispose(&v->sig_value);
+	memset(v, 0, sizeof(*v));
+}
+
+static int signed_attr_is(CMS_SignerInfo *si, int nid, int type, const void *want, int wantlen)
+{
+	const ASN1_OBJECT *obj;
+	const ASN1_OCTET_STRING *os;
+
+	if (CMS_signed_get_attr_count(si) <= 0 || CMS_signed_get_attr_by_NID(si, nid, -1) < 0 ||
+	    CMS_signed_get_attr_by_NID(si, nid, CMS_signed_get_attr_by_NID(si, nid, -1)) >= 0)
+		return 0; /* absent or repeated */
+	if (type == V_ASN1_OBJECT) {
+		obj = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(nid), -3, V_ASN1_OBJECT);
+		return obj && OBJ_obj2nid(obj) == *(const int *)want;
+	}
+	os = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(nid), -3, V_ASN1_OCTET_STRING);
+	return os && os->length == wantlen && memcmp(os->data, want, (size_t)wantlen) == 0;
+}
+
+int sg_cms_verify(sg_cms_verified *out, const unsigned char *der, size_t len,
+		  const unsigned char sha256[32], const char *trust_anchor, time_t at)
+{
+	sg_cms_verified v;
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(X509) *certs = NULL;
+	CMS_SignerInfo *si;
+	X509 *signer = NULL;
+	X509_ALGOR *dig = NULL;
+	ASN1_OCTET_STRING *value;
+	X509_ATTRIBUTE *attr;
+	ASN1_TYPE *t;
+	const unsigned char *p = der;
+	const char *reason = NULL;
+	int data_nid = NID_pkcs7_data, idx, ret = SG_EVERIFY;
+
+	memset(&v, 0, sizeof(v));
+	if (len > LONG_MAX || !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) || p != der + len) {
+		ret = sg_error_set_openssl(SG_EVERIFY, "not a DER CMS signature");
+		goto done;
+	}
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
+	    OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data || !CMS_is_detached(cms)) {
+		ret = sg_error_set(SG_EVERIFY, "not a detached CMS SignedData over data");
+		goto done;
+	}
+	sis = CMS_get0_SignerInfos(cms);
+	if (sk_CMS_SignerInfo_num(sis) != 1) {
+		ret = sg_error_set(SG_EVERIFY, "the signature has %d signers; signgate makes exactly one",
+				   sk_CMS_SignerInfo_num(sis));
+		goto done;
+	}
+	si = sk_CMS_SignerInfo_value(sis, 0);
+	certs = CMS_get1_certs(cms);
+	if (CMS_set1_signers_certs(cms, NULL, 0) != 1 ||
+	    (CMS_SignerInfo_get0_algs(si, NULL, &signer, &dig, NULL), !signer)) {
+		ret = sg_error_set_openssl(SG_EVERIFY, "the signer's certificate is not in the signature");
+		goto done;
+	}
+	if (!dig || OBJ_obj2nid(dig->algorithm) != NID_sha256) {
+		ret = sg_error_set(SG_EVERIFY, "the signature's digest is not SHA-256");
+		goto done;
+	}
+	if ((ret = cert_info(&v.signer, signer)) < 0)
+		goto done;
+	ret = SG_EVERIFY;
+	if (!signed_attr_is(si, NID_pkcs9_contentType, V_ASN1_OBJECT, &data_nid, 0) ||
+	    !signed_attr_is(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, sha256, 32)) {
+		ret = sg_error_set(SG_EVERIFY, "the signature is not over this file's content "
+				   "(messageDigest differs)");
+		goto done;
+	}
+	if (CMS_SignerInfo_verify(si) != 1) {
+		ret = sg_error_set_openssl(SG_EVERIFY, "bad signature by %s", v.signer.subject);
+		goto done;
+	}
+	if (!has_codesign_eku(signer)) {
+		ret = sg_error_set(SG_EVERIFY, "signer certificate %s lacks the codeSigning extended key "
+				   "usage", v.signer.subject);
+		goto done;
+	}
+	ret = chain_verify(signer, certs, trust_anchor, at, SG_EVERIFY, &reason);
+	if (ret == SG_EVERIFY)
+		sg_error_set(SG_EVERIFY, "signer certificate %s does not chain to %s: %s",
+			     v.signer.subject, trust_anchor, reason);
+	if (ret < 0)
+		goto done;
+	value = CMS_SignerInfo_get0_signature(si);
+	if ((ret = sg_buf_put(&v.sig_value, value->data, (size_t)value->length)) < 0)
+		goto done;
+	idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, -1);
+	if (idx >= 0) {
+		attr = CMS_unsigned_get_attr(si, idx);
+		t = attr ? X509_ATTRIBUTE_get0_type(attr, 0) : NULL;
+		if (!t || ASN1_TYPE_get(t) != V_ASN1_SEQUENCE ||
+		    X509_ATTRIBUTE_count(attr) != 1) {
+			ret = sg_error_set(SG_EVERIFY, "malformed timestamp token attribute");
+			goto done;
+		}
+		if ((ret = sg_buf_put(&v.ts_token, t->value.sequence->data,
+				      (size_t)t->value.sequence->length)) < 0)
+			goto done;
+	}
+	sg_cms_verified_release(out);
+	*out = v;
+	memset(&v, 0, sizeof(v));
+	ret = SG_OK;
+done:
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	sg_cms_verified_release(&v);
+	ERR_clear_error();
+	return ret;
+}
