@@ -72,8 +72,8 @@ static int pgp_parse_fpr(char out[65], const char *key, const char *profile)
 	out[n] = '\0';
 	return SG_OK;
 bad:
-	return sg_error_set(SG_ERROR, "profile \"%s\": key \"%s\" must be a full fingerprint "
-			    "(40 or 64 hex digits, no spaces or 0x); find it with "
+	return sg_error_set(SG_ERROR, "profile \"%s\": key must be a full fingerprint (40 or 64 "
+			    "hex digits, no spaces or 0x), not \"%.80s\"; find it with "
 			    "gpg --list-secret-keys --with-colons (the fpr: line)",
 			    profile, key ? key : "");
 }
@@ -108,7 +108,7 @@ static gpgme_error_t pgp_passphrase_cb(void *hook, const char *uid_hint,
 	}
 	if (gpgme_io_writen(fd, s->secret->data, s->secret->len) != 0 ||
 	    gpgme_io_writen(fd, "\n", 1) != 0)
-		return gpg_error_from_syserror();
+		return gpgme_error_from_syserror();
 	return 0;
 }
 
@@ -307,15 +307,23 @@ static ssize_t pgp_read_cb(void *handle, void *buf, size_t size)
 
 static int pgp_sign_error(sg_signer *s, gpgme_error_t e)
 {
+	gpgme_err_code_t code = gpgme_err_code(e);
+
 	if (s->cb_err)
 		return s->cb_err;     /* message set where the secret was refused */
-	if (s->bad_passphrase || gpg_err_code(e) == GPG_ERR_BAD_PASSPHRASE)
+	if (s->bad_passphrase || code == GPG_ERR_BAD_PASSPHRASE) {
+		/* Forget it, so that a later attempt asks again. */
+		sg_secret_free(s->secret);
+		s->secret = NULL;
 		return sg_error_set(SG_EDENIED, "bad passphrase for key %s", s->fpr);
-	if (gpg_err_code(e) == GPG_ERR_NO_AGENT || gpg_err_code(e) == GPG_ERR_AGENT ||
-	    gpg_err_source(e) == GPG_ERR_SOURCE_GPGAGENT)
+	}
+	if (code == GPG_ERR_UNUSABLE_SECKEY || code == GPG_ERR_NO_SECKEY ||
+	    code == GPG_ERR_NO_AGENT || code == GPG_ERR_AGENT ||
+	    gpgme_err_source(e) == GPG_ERR_SOURCE_GPGAGENT)
 		return sg_error_set(SG_ERROR, "gpg could not sign with key %s: %s; check that "
-				    "gpg-agent can run in GNUPGHOME %s (gpgconf --launch gpg-agent)",
-				    s->fpr, gpgme_strerror(e), pgp_homedir());
+				    "gpg-agent runs and holds its secret (gpgconf --launch gpg-agent; "
+				    "gpg -K %s) in GNUPGHOME %s", s->fpr, gpgme_strerror(e), s->fpr,
+				    pgp_homedir());
 	return sg_error_set(SG_ERROR, "gpg could not sign with key %s (GNUPGHOME %s): %s",
 			    s->fpr, pgp_homedir(), gpgme_strerror(e));
 }

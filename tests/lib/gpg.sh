@@ -23,8 +23,6 @@ sg_gpg_init() {
 	export GNUPGHOME
 	chmod 700 "$GNUPGHOME" || return 1
 	printf '%s\n' allow-loopback-pinentry >"$GNUPGHOME/gpg-agent.conf"
-	printf '%s\n' 'personal-digest-preferences SHA512 SHA384 SHA256' \
-		>"$GNUPGHOME/gpg.conf"
 }
 
 sg_gpg_genkey() {
