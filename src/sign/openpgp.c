@@ -322,8 +322,9 @@ static int pgp_sign_error(sg_signer *s, gpgme_error_t e)
 	    gpgme_err_source(e) == GPG_ERR_SOURCE_GPGAGENT)
 		return sg_error_set(SG_ERROR, "gpg could not sign with key %s: %s; check that "
 				    "gpg-agent runs and holds its secret (gpgconf --launch gpg-agent; "
-				    "gpg -K %s) in GNUPGHOME %s", s->fpr, gpgme_strerror(e), s->fpr,
-				    pgp_homedir());
+				    "gpg -K %s) in GNUPGHOME %s%s%s%s", s->fpr, gpgme_strerror(e), s->fpr,
+				    pgp_homedir(), s->card[0] ? ", and that OpenPGP card " : "",
+				    s->card, s->card[0] ? " is inserted" : "");
 	return sg_error_set(SG_ERROR, "gpg could not sign with key %s (GNUPGHOME %s): %s",
 			    s->fpr, pgp_homedir(), gpgme_strerror(e));
 }

@@ -10,6 +10,7 @@
 #                           defaults to 1y; FAKED-TIME (e.g. 20200101T000000)
 #                           backdates the key, so "1d" makes an expired key
 #   sg_gpg_revoke FPR       import the revocation certificate gpg made for FPR
+#   sg_gpg_disable FPR      mark FPR disabled (gpg --edit-key FPR disable)
 #   sg_gpg_kill             stop gpg-agent (forgets cached passphrases)
 #   sg_gpg_cleanup          stop the agent and remove GNUPGHOME
 
@@ -36,6 +37,11 @@ sg_gpg_genkey() {
 sg_gpg_revoke() {
 	sed 's/^:-----/-----/' "$GNUPGHOME/openpgp-revocs.d/$1.rev" |
 		gpg --batch --no-tty --import 2>/dev/null
+}
+
+sg_gpg_disable() {
+	printf 'disable\nsave\n' |
+		gpg --batch --no-tty --command-fd 0 --edit-key "$1" >/dev/null 2>&1
 }
 
 sg_gpg_kill() {

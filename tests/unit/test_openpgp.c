@@ -30,6 +30,7 @@ static char g_fpr_nopass[65];   /* unprotected key with a signing subkey */
 static char g_fpr_sub[65];      /* that subkey */
 static char g_fpr_expired[65];
 static char g_fpr_revoked[65];
+static char g_fpr_disabled[65];
 static const char *g_pass = "correct horse battery";  /* test-only */
 
 /* ---- TEMPORARY STAND-INS (remove after `git merge main` brings
@@ -194,7 +195,8 @@ static int group_setup(void **state)
 		 "--quick-add-key $f ed25519 sign 1y 2>/dev/null | "
 		 "sed -n 's/^\\[GNUPG:\\] KEY_CREATED S \\([0-9A-F]*\\).*/\\1/p' && "
 		 "sg_gpg_genkey Old old@example.com '' 1d 20200101T000000 && "
-		 "f=$(sg_gpg_genkey Rev rev@example.com '') && echo $f && sg_gpg_revoke $f",
+		 "f=$(sg_gpg_genkey Rev rev@example.com '') && echo $f && sg_gpg_revoke $f && "
+		 "f=$(sg_gpg_genkey Dis dis@example.com '') && echo $f && sg_gpg_disable $f",
 		 top(), g_pass);
 	if (!(p = popen(cmd, "r")))
 		return -1;
@@ -202,7 +204,8 @@ static int group_setup(void **state)
 	    read_line(p, g_fpr_nopass, sizeof(g_fpr_nopass)) ||
 	    read_line(p, g_fpr_sub, sizeof(g_fpr_sub)) ||
 	    read_line(p, g_fpr_expired, sizeof(g_fpr_expired)) ||
-	    read_line(p, g_fpr_revoked, sizeof(g_fpr_revoked))) {
+	    read_line(p, g_fpr_revoked, sizeof(g_fpr_revoked)) ||
+	    read_line(p, g_fpr_disabled, sizeof(g_fpr_disabled))) {
 		pclose(p);
 		return -1;
 	}
@@ -502,6 +505,18 @@ static void test_revoked_key_denied(void **state)
 	assert_msg("is revoked");
 }
 
+static void test_disabled_key_denied(void **state)
+{
+	sg_profile prof;
+	sg_signer *s = NULL;
+
+	(void)state;
+	profile_init(&prof, g_fpr_disabled);
+	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_EDENIED);
+	assert_null(s);
+	assert_msg("is disabled");
+}
+
 static void test_hardware_required_denied(void **state)
 {
 	char want[256];
@@ -658,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup(test_subkey_fingerprint_refused, test_setup),
 		cmocka_unit_test_setup(test_expired_key_denied, test_setup),
 		cmocka_unit_test_setup(test_revoked_key_denied, test_setup),
+		cmocka_unit_test_setup(test_disabled_key_denied, test_setup),
 		cmocka_unit_test_setup(test_hardware_required_denied, test_setup),
 		cmocka_unit_test_setup(test_max_key_age_denied, test_setup),
 		cmocka_unit_test_setup(test_changed_artifact_refused, test_setup),
