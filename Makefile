@@ -28,7 +28,7 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BIN       := $(BUILD)/signgate
 
-.PHONY: all check check-plain check-asan unit e2e demo bench install uninstall clean deps fuzz dist sign
+.PHONY: all check check-plain check-asan unit e2e demo demo-run bench bench-run install uninstall clean deps fuzz dist sign
 
 all: $(BIN)
 
@@ -75,10 +75,17 @@ unit: $(UNIT_BIN)
 e2e: $(BIN) $(TOOL_BIN)
 	@SG_ONLY=e2e tests/run.sh $(BUILD)
 
-demo: deps $(BIN) $(TOOL_BIN)
+# deps first, then a fresh make: pkg-config flags are read when make starts.
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(BIN) $(TOOL_BIN)
 	@tests/demo.sh $(BUILD)
 
-bench: deps $(BIN) $(TOOL_BIN)
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: $(BIN) $(TOOL_BIN)
 	@bench/run.sh $(BUILD)
 
 install: $(BIN)

@@ -1,0 +1,426 @@
+/* The sign pipeline: each step is a function over the batch; any failure
+ * stops the batch before anything is published. */
+#include "pipeline/run.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *display_name(const sg_run *run, const char *path)
+{
+	const char *base = run->req->display_base ? run->req->display_base
+						  : git_repository_workdir(run->repo);
+	char real[PATH_MAX], rbase[PATH_MAX];
+	size_t blen;
+
+	if (base && realpath(base, rbase) && realpath(path, real)) {
+		blen = strlen(rbase);
+		if (strncmp(real, rbase, blen) == 0 && real[blen] == '/')
+			return strdup(real + blen + 1);
+	}
+	return strdup(path);
+}
+
+static int step_profiles(sg_run *run)
+{
+	size_t i, j;
+	int err;
+
+	if ((err = sg_profiles_check_separation(run->pol)) < 0)
+		return err;
+	run->slots = calloc(run->pol->nprofiles ? run->pol->nprofiles : 1, sizeof(*run->slots));
+	if (!run->slots)
+		return sg_error_set(SG_ERROR, "out of memory");
+	run->all_test = 1;
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		const sg_profile *prof;
+
+		if ((err = sg_profile_choose(&prof, run->pol, run->req->profile, it->display)) < 0)
+			return err;
+		for (j = 0; j < run->nslots && run->slots[j].prof != prof; j++)
+			;
+		if (j == run->nslots) {
+			run->slots[j].prof = prof;
+			run->nslots++;
+			run->all_test &= prof->test;
+		}
+		it->slot = &run->slots[j];
+	}
+	return SG_OK;
+}
+
+static int step_gate(sg_run *run)
+{
+	sg_gate_opts opts = { run->all_test, run->all_test };
+	const char *rev = run->req->rev;
+	char tagref[512];
+	git_oid tag_commit;
+	int err;
+
+	if (run->req->tag) {
+		snprintf(tagref, sizeof(tagref), "refs/tags/%s", run->req->tag);
+		if ((err = sg_gate_resolve_commit(&tag_commit, run->repo, tagref)) < 0)
+			return err;
+		if (!rev)
+			rev = tagref;
+	}
+	err = sg_gate_evaluate(run->gate, run->repo, run->pol, rev ? rev : "HEAD", &opts);
+	if (err < 0)
+		return err;
+	if (run->req->tag && !git_oid_equal(&tag_commit, &run->gate->commit_id))
+		return sg_error_set(SG_EUSAGE, "--rev %s is not the commit of tag %s", rev, run->req->tag);
+	return SG_OK;
+}
+
+static int check_revoked(const sg_run *run, const sg_slot *s)
+{
+	const sg_revocation *r = sg_policy_revocation(run->pol, s->info.id);
+
+	if (r)
+		return sg_error_set(SG_EDENIED, "the key of profile \"%s\" (%s) was revoked on %s: %s; "
+				    "rotate to a new certificate", s->prof->name, s->info.id,
+				    r->since_text, r->reason);
+	return SG_OK;
+}
+
+static int step_open_signers(sg_run *run)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < run->nslots; i++) {
+		sg_slot *s = &run->slots[i];
+
+		s->be = sg_sign_backend_find(s->prof->format);
+		if (!s->be)
+			return sg_error_set(SG_ERROR, "profile \"%s\": unknown format \"%s\"",
+					    s->prof->name, s->prof->format);
+		if ((err = s->be->open(&s->signer, s->prof)) < 0)
+			return err;
+		if ((err = s->be->info(s->signer, &s->info)) < 0)
+			return err;
+		if ((err = check_revoked(run, s)) < 0)
+			return err;
+	}
+	return SG_OK;
+}
+
+static int step_open_files(sg_run *run)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < run->n; i++)
+		if ((err = sg_file_open_regular(&run->items[i].fd, &run->items[i].st,
+						run->items[i].path)) < 0)
+			return err;
+	return SG_OK;
+}
+
+static int step_scan(sg_run *run)
+{
+	sg_scan_opts opts = { run->pol->scan_database, run->pol->scan_required,
+			      run->pol->scan_max_file_size };
+	size_t i;
+	int err;
+
+	if ((err = sg_scanner_open(&run->scanner, &opts)) < 0)
+		return err;
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		if ((err = sg_scan_fd(run->scanner, it->fd, &it->st, it->display, &it->scan)) < 0)
+			return err;
+	}
+	return SG_OK;
+}
+
+static void tsa_config(sg_tsa_config *cfg, const sg_profile *prof)
+{
+	cfg->urls = &prof->tsa;
+	cfg->trust_anchor = prof->tsa_trust_anchor;
+	cfg->connect_timeout_ms = 5000;
+	cfg->total_timeout_ms = 20000;
+	cfg->attempts = 3;
+	cfg->max_response = 256 * 1024;
+}
+
+static int sign_one(sg_item *it)
+{
+	const sg_profile *prof = it->slot->prof;
+	sg_artifact a = { it->path, it->fd, { 0 }, it->scan.size };
+	sg_tsa_config cfg;
+	char line[512];
+	int err;
+
+	memcpy(a.sha256, it->scan.sha256, sizeof(a.sha256));
+	tsa_config(&cfg, prof);
+	if (prof->require_timestamp && prof->tsa.n == 0)
+		return sg_error_set(SG_ERROR, "profile \"%s\" requires a timestamp but lists no tsa; "
+				    "add profile.%s.tsa", prof->name, prof->name);
+	err = it->slot->be->sign(it->slot->signer, &a, prof->tsa.n ? &cfg : NULL, &it->sig);
+	if (err == SG_ERROR && prof->tsa.n && !prof->require_timestamp && !it->sig.timestamped) {
+		/* The TSA failed and the profile allows that: sign without it, and say so. */
+		snprintf(line, sizeof(line), "none (%s; requireTimestamp = false)", sg_error_last());
+		sg_signature_release(&it->sig);
+		sg_error_clear();
+		err = it->slot->be->sign(it->slot->signer, &a, NULL, &it->sig);
+	} else if (!prof->tsa.n) {
+		snprintf(line, sizeof(line), "none (profile %s lists no tsa; requireTimestamp = false)",
+			 prof->name);
+	}
+	if (err < 0)
+		return err;
+	/* The signature is over the digest of the bytes that were scanned; the
+	 * file must still be those bytes, or the published pair would not match. */
+	if ((err = sg_file_check_unchanged(it->fd, &it->st, it->path)) < 0)
+		return err;
+	if (it->sig.timestamped)
+		snprintf(line, sizeof(line), "%s (%s)", it->sig.ts_text, it->sig.ts_url);
+	it->ts_line = strdup(line);
+	return it->ts_line ? SG_OK : sg_error_set(SG_ERROR, "out of memory");
+}
+
+static int step_sign(sg_run *run)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < run->n; i++)
+		if ((err = sign_one(&run->items[i])) < 0)
+			return err;
+	return SG_OK;
+}
+
+static int output_path(char **out, const sg_run *run, const sg_item *it, const char *suffix)
+{
+	char *copy = strdup(it->path);
+	const char *dir = run->req->out_dir;
+	int n;
+
+	if (!copy)
+		return sg_error_set(SG_ERROR, "out of memory");
+	n = dir ? asprintf(out, "%s/%s%s", dir, basename(copy), suffix)
+		: asprintf(out, "%s%s", it->path, suffix);
+	free(copy);
+	return n < 0 ? sg_error_set(SG_ERROR, "out of memory") : SG_OK;
+}
+
+static int write_output(sg_outfile *o, const sg_run *run, const sg_item *it,
+			const char *suffix, const sg_buf *content)
+{
+	char *path = NULL;
+	int err;
+
+	if ((err = output_path(&path, run, it, suffix)) < 0)
+		return err;
+	err = sg_outfile_open(o, path, 0644);
+	free(path);
+	if (err == SG_OK)
+		err = sg_outfile_write(o, content->ptr, content->size);
+	if (err == SG_OK)
+		err = sg_outfile_finish(o);
+	return err;
+}
+
+static int step_write(sg_run *run)
+{
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		if ((err = write_output(&it->out_sig, run, it, it->slot->be->suffix, &it->sig.sig)) < 0)
+			return err;
+		if (it->slot->be->tsr_suffix && it->sig.tsr.size &&
+		    (err = write_output(&it->out_tsr, run, it, it->slot->be->tsr_suffix, &it->sig.tsr)) < 0)
+			return err;
+		for (j = 0; j < i; j++)
+			if (strcmp(run->items[j].out_sig.final_path, it->out_sig.final_path) == 0)
+				return sg_error_set(SG_EUSAGE, "%s and %s would both be signed to %s",
+						    run->items[j].path, it->path, it->out_sig.final_path);
+	}
+	return SG_OK;
+}
+
+static int step_publish(sg_run *run)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		if ((err = sg_outfile_publish(&it->out_sig)) < 0)
+			return err;
+		if (it->out_tsr.tmp_path && (err = sg_outfile_publish(&it->out_tsr)) < 0)
+			return err;
+	}
+	return SG_OK;
+}
+
+static char *current_identity(git_repository *repo)
+{
+	git_signature *sig = NULL;
+	struct passwd *pw;
+	char *s = NULL;
+
+	if (git_signature_default(&sig, repo) == 0) {
+		if (asprintf(&s, "%s <%s>", sig->name, sig->email) < 0)
+			s = NULL;
+		git_signature_free(sig);
+		return s;
+	}
+	pw = getpwuid(geteuid());
+	if (asprintf(&s, "user:%s", pw ? pw->pw_name : "unknown") < 0)
+		s = NULL;
+	return s;
+}
+
+static int run_init(sg_run *run, sg_batch *out, git_repository *repo, const sg_policy *pol,
+		    const sg_sign_request *req)
+{
+	size_t i;
+
+	memset(run, 0, sizeof(*run));
+	run->repo = repo;
+	run->pol = pol;
+	run->req = req;
+	run->gate = &out->gate;
+	run->out = out;
+	run->items = calloc(req->nfiles ? req->nfiles : 1, sizeof(*run->items));
+	run->signed_by = current_identity(repo);
+	if (!run->items || !run->signed_by)
+		return sg_error_set(SG_ERROR, "out of memory");
+	run->n = req->nfiles;
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		sg_outfile init = SG_OUTFILE_INIT;
+		it->path = req->files[i];
+		it->fd = -1;
+		it->out_sig = init;
+		it->out_tsr = init;
+		if (!(it->display = display_name(run, it->path)))
+			return sg_error_set(SG_ERROR, "out of memory");
+	}
+	sg_time_format(run->signed_at, sizeof(run->signed_at), time(NULL));
+	return SG_OK;
+}
+
+static void run_release(sg_run *run, int published)
+{
+	size_t i;
+
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		sg_outfile_discard(&it->out_sig, !published);
+		sg_outfile_discard(&it->out_tsr, !published);
+		sg_outfile_release(&it->out_sig);
+		sg_outfile_release(&it->out_tsr);
+		sg_signature_release(&it->sig);
+		if (it->fd >= 0)
+			close(it->fd);
+		free(it->display);
+		free(it->ts_line);
+	}
+	for (i = 0; i < run->nslots; i++)
+		if (run->slots[i].signer)
+			run->slots[i].be->close(run->slots[i].signer);
+	sg_scanner_free(run->scanner);
+	free(run->items);
+	free(run->slots);
+	free(run->signed_by);
+}
+
+static int fill_batch(sg_batch *out, const sg_run *run)
+{
+	size_t i;
+
+	out->items = calloc(run->n, sizeof(*out->items));
+	if (!out->items)
+		return sg_error_set(SG_ERROR, "out of memory");
+	out->n = run->n;
+	for (i = 0; i < run->n; i++) {
+		const sg_item *it = &run->items[i];
+		sg_signed_item *o = &out->items[i];
+		o->artifact = strdup(it->display);
+		o->sha256 = strdup(it->scan.sha256_hex);
+		o->sig_path = strdup(it->out_sig.final_path);
+		o->tsr_path = it->out_tsr.final_path ? strdup(it->out_tsr.final_path) : NULL;
+		o->profile = strdup(it->slot->prof->name);
+		o->timestamp = strdup(it->ts_line);
+		if (!o->artifact || !o->sha256 || !o->sig_path || !o->profile || !o->timestamp)
+			return sg_error_set(SG_ERROR, "out of memory");
+	}
+	return SG_OK;
+}
+
+static int step_record(sg_run *run)
+{
+	return sg_run_record_notes(run, &run->out->notes_refs);
+}
+
+static int step_audit(sg_run *run)
+{
+	return sg_run_audit(run, SG_OK, "audit");
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(sg_run *);
+} steps[] = {
+	{ "profiles", step_profiles }, { "gate", step_gate }, { "key", step_open_signers },
+	{ "open", step_open_files }, { "scan", step_scan }, { "sign", step_sign },
+	{ "write", step_write },
+	/* No signature is published without its record: record, then publish. */
+	{ "record", step_record }, { "audit", step_audit }, { "publish", step_publish },
+};
+
+int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
+		     const sg_sign_request *req)
+{
+	sg_run run;
+	size_t s = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (req->nfiles == 0)
+		return sg_error_set(SG_EUSAGE, "nothing to sign: name at least one FILE");
+	/* A file size limit must fail a write cleanly, not kill the process. */
+	signal(SIGXFSZ, SIG_IGN);
+	err = run_init(&run, out, repo, pol, req);
+	for (s = 0; err == SG_OK && s < sizeof(steps) / sizeof(steps[0]); s++)
+		if ((err = steps[s].fn(&run)) < 0)
+			break;
+	if (err == SG_OK)
+		err = fill_batch(out, &run);
+	if (err < 0)
+		sg_run_audit(&run, err, s < sizeof(steps) / sizeof(steps[0]) ? steps[s].name : "done");
+	run_release(&run, err == SG_OK);
+	return err;
+}
+
+void sg_batch_release(sg_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->items[i].artifact);
+		free(b->items[i].sha256);
+		free(b->items[i].sig_path);
+		free(b->items[i].tsr_path);
+		free(b->items[i].profile);
+		free(b->items[i].timestamp);
+	}
+	free(b->items);
+	free(b->notes_refs);
+	sg_gate_result_release(&b->gate);
+	memset(b, 0, sizeof(*b));
+}

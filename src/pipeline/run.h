@@ -1,0 +1,57 @@
+/* Private to src/pipeline: the state of one batch in flight. */
+#ifndef SG_PIPELINE_RUN_H
+#define SG_PIPELINE_RUN_H
+
+#include <sys/stat.h>
+
+#include "core/file.h"
+#include "notes/notes.h"
+#include "pipeline/pipeline.h"
+#include "scan/scan.h"
+#include "sign/sign.h"
+
+typedef struct sg_slot {          /* one opened key per profile used */
+	const sg_profile *prof;
+	const sg_sign_backend *be;
+	sg_signer *signer;
+	sg_signer_info info;
+} sg_slot;
+
+typedef struct sg_item {          /* one artifact */
+	const char *path;
+	char *display;
+	sg_slot *slot;
+	int fd;
+	struct stat st;
+	sg_scan_result scan;
+	sg_signature sig;
+	char *ts_line;            /* the note's Timestamp: value */
+	sg_outfile out_sig;
+	sg_outfile out_tsr;
+} sg_item;
+
+typedef struct sg_run {
+	git_repository *repo;
+	const sg_policy *pol;
+	const sg_sign_request *req;
+	sg_gate_result *gate;
+	sg_batch *out;
+	sg_item *items;
+	size_t n;
+	sg_slot *slots;
+	size_t nslots;
+	sg_scanner *scanner;
+	int all_test;
+	char *signed_by;
+	char signed_at[32];
+} sg_run;
+
+/* record.c */
+int sg_run_build_event(sg_event *ev, const sg_run *run, const sg_item *it);
+int sg_run_record_notes(sg_run *run, char **refs_written);
+/* Append the batch's decision to the audit log. For a success (code 0) a
+ * failed append is the error returned; for a failure the original error is
+ * kept (its message extended when the log could not be written). */
+int sg_run_audit(const sg_run *run, int code, const char *stage);
+
+#endif
