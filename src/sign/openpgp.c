@@ -437,8 +437,11 @@ static int pgp_sign(sg_signer *s, const sg_artifact *a, const sg_tsa_config *tsa
 		{ ret = sg_error_set(SG_ERROR, "gpg produced an empty signature for %s", a->path); goto done; }
 	if ((err = sg_buf_put(&sig.sig, mem, memlen)) < 0)
 		{ ret = err; goto done; }
-	if (tsa && (err = pgp_stamp(&sig, tsa)) < 0)
-		{ ret = err; goto done; }
+	if (tsa && (err = pgp_stamp(&sig, tsa)) < 0) {
+		out->tsa_failed = 1; /* only the timestamp failed: the caller may retry without */
+		ret = err;
+		goto done;
+	}
 	*out = sig;
 	memset(&sig, 0, sizeof(sig));
 	ret = SG_OK;
