@@ -392,8 +392,10 @@ static int add_timestamp(CMS_SignerInfo *si, const sg_tsa_config *tsa, sg_signat
 	int ret;
 
 	memset(&tok, 0, sizeof(tok));
-	if ((ret = sg_tsa_stamp(&tok, tsa, value->data, (size_t)value->length)) < 0)
+	if ((ret = sg_tsa_stamp(&tok, tsa, value->data, (size_t)value->length)) < 0) {
+		sig->tsa_failed = 1;
 		goto done;
+	}
 	if (!CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken, V_ASN1_SEQUENCE,
 					   tok.token.ptr, (int)tok.token.size)) {
 		ret = sg_error_set_openssl(SG_ERROR, "cannot embed the timestamp token");
@@ -449,6 +451,8 @@ static int cms_sign(sg_signer *s, const sg_artifact *a, const sg_tsa_config *tsa
 	memset(&sig, 0, sizeof(sig));
 	ret = SG_OK;
 done:
+	if (ret < 0 && sig.tsa_failed)
+		out->tsa_failed = 1; /* only the timestamp failed: the caller may sign without */
 	OPENSSL_free(der);
 	CMS_ContentInfo_free(cms);
 	sg_signature_release(&sig);
