@@ -67,18 +67,23 @@ done:
 	return ret;
 }
 
+int sg_file_stat_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 int sg_file_check_unchanged(int fd, const struct stat *before, const char *path)
 {
 	struct stat now;
 
 	if (fstat(fd, &now) < 0)
 		return sg_error_set(SG_ERROR, "cannot stat %s: %s", path, strerror(errno));
-	if (now.st_dev != before->st_dev || now.st_ino != before->st_ino ||
-	    now.st_size != before->st_size ||
-	    now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != before->st_mtim.tv_nsec ||
-	    now.st_ctim.tv_sec != before->st_ctim.tv_sec ||
-	    now.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+	if (!sg_file_stat_same(&now, before))
 		return sg_error_set(SG_ERROR,
 				    "%s changed while it was read (size, time or identity differ); "
 				    "nothing was signed: make sure no build step writes it, then run again", path);

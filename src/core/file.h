@@ -16,6 +16,9 @@ int sg_file_open_regular(int *fd_out, struct stat *st, const char *path);
 /* SG_OK when fd still refers to the same unchanged file as `before`
  * (dev, ino, size, mtime, ctime); SG_ERROR "changed while it was read" otherwise. */
 int sg_file_check_unchanged(int fd, const struct stat *before, const char *path);
+/* 1 when a and b describe the same unchanged file (the fields above), else 0.
+ * For callers that word their own message. */
+int sg_file_stat_same(const struct stat *a, const struct stat *b);
 /* Read a whole small regular file (no symlinks) into out, at most max bytes.
  * `out` must be initialised (SG_BUF_INIT); its old content is freed. */
 int sg_file_read_all(sg_buf *out, const char *path, size_t max);

@@ -1,0 +1,467 @@
+/* libclamav scan and SHA-256 over one mapping of the same open file.
+ *
+ * The file is mapped once (PROT_READ, MAP_PRIVATE). libclamav scans the
+ * mapping through cl_fmap_open_memory while a second thread hashes the same
+ * pages, so the digest costs (almost) no wall time. At the end the file's
+ * identity (dev, inode, size, mtime, ctime) must match the stat taken at
+ * open: a file written meanwhile is refused, so the digest that gets signed
+ * is the digest of the bytes that were scanned.
+ *
+ * Fail closed: a file is "clean" only after libclamav returned CL_CLEAN for
+ * the whole file. Files over the engine's limits are refused before the scan
+ * (libclamav cannot scan beyond ~2 GiB) and, as a second line,
+ * CL_SCAN_HEURISTIC_EXCEEDS_MAX turns any limit hit inside the scan
+ * (archive members, recursion, scan time) into a detection.
+ *
+ * The engine is shared read-only after cl_engine_compile; sg_scan_fd may be
+ * called from several threads with the same scanner. */
+#include "scan/scan.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/file.h"
+
+#include <clamav.h>
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* libclamav refuses to scan past INT32_MAX and clamps max-filesize to
+ * 2147483645 (measured, 1.4.6); we ask for this and read back what it took. */
+#define SG_SCAN_ENGINE_MAX   2147483647LL
+#define SG_SCAN_MAX_TIME_MS  (10LL * 60 * 1000)
+#define SG_HASH_CHUNK        (1u << 20)
+#define SG_LIMITS_PREFIX     "Heuristics.Limits.Exceeded"
+
+struct sg_scanner {
+	struct cl_engine *engine;       /* NULL: scanning disabled by policy */
+	unsigned int signatures;
+	unsigned long long max_size;    /* largest file we accept to scan */
+	char *database;
+};
+
+/* ---- libclamav global state ---- */
+
+static pthread_once_t sg_clamav_once = PTHREAD_ONCE_INIT;
+static cl_error_t sg_clamav_init_rc = CL_ERROR;
+static _Thread_local char sg_clamav_msg[512];
+
+/* libclamav logs to stderr by default; only cli/ prints, so keep the last
+ * warning/error to quote it in our own message. */
+static void sg_clamav_log(enum cl_msg severity, const char *fullmsg, const char *msg, void *ctx)
+{
+	size_t n;
+	(void)fullmsg;
+	(void)ctx;
+	if (severity < CL_MSG_WARN || !msg)
+		return;
+	snprintf(sg_clamav_msg, sizeof(sg_clamav_msg), "%s", msg);
+	n = strlen(sg_clamav_msg);
+	while (n > 0 && (sg_clamav_msg[n - 1] == '\n' || sg_clamav_msg[n - 1] == ' '))
+		sg_clamav_msg[--n] = '\0';
+}
+
+static void sg_clamav_init(void)
+{
+	cl_set_clcb_msg(sg_clamav_log);
+	sg_clamav_init_rc = cl_init(CL_INIT_DEFAULT);
+}
+
+typedef struct sg_scan_ctx {
+	char virus[256];
+} sg_scan_ctx;
+
+static void sg_clamav_found(int fd, const char *virname, void *context)
+{
+	sg_scan_ctx *ctx = context;
+	(void)fd;
+	if (ctx && virname && !ctx->virus[0])
+		snprintf(ctx->virus, sizeof(ctx->virus), "%s", virname);
+}
+
+/* ---- scanner ---- */
+
+/* 1 when `dir` is missing, not a folder, or holds no (non-hidden) entry. */
+static int sg_db_missing_or_empty(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	int empty = 1;
+
+	if (!dir || !*dir || !(d = opendir(dir)))
+		return 1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			empty = 0;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+static int sg_scanner_disabled(sg_scanner **out, const sg_scan_opts *opts)
+{
+	sg_scanner *s = calloc(1, sizeof(*s));
+
+	if (!s || (opts->database && !(s->database = strdup(opts->database)))) {
+		free(s);
+		return sg_error_set(SG_ERROR, "out of memory");
+	}
+	s->max_size = opts->max_file_size;
+	*out = s;
+	return SG_OK;
+}
+
+static int sg_engine_limits(sg_scanner *s, const sg_scan_opts *opts)
+{
+	long long fs, ss;
+	int err1 = 0, err2 = 0;
+
+	if (cl_engine_set_num(s->engine, CL_ENGINE_MAX_FILESIZE, SG_SCAN_ENGINE_MAX) != CL_SUCCESS ||
+	    cl_engine_set_num(s->engine, CL_ENGINE_MAX_SCANSIZE, SG_SCAN_ENGINE_MAX) != CL_SUCCESS ||
+	    cl_engine_set_num(s->engine, CL_ENGINE_MAX_SCANTIME, SG_SCAN_MAX_TIME_MS) != CL_SUCCESS)
+		return sg_error_set(SG_ESCAN, "cannot set the ClamAV scan limits");
+	fs = cl_engine_get_num(s->engine, CL_ENGINE_MAX_FILESIZE, &err1);
+	ss = cl_engine_get_num(s->engine, CL_ENGINE_MAX_SCANSIZE, &err2);
+	if (err1 != CL_SUCCESS || err2 != CL_SUCCESS || fs <= 0 || ss <= 0)
+		return sg_error_set(SG_ESCAN, "cannot read back the ClamAV scan limits");
+	s->max_size = (unsigned long long)(fs < ss ? fs : ss);
+	if (opts->max_file_size && opts->max_file_size < s->max_size)
+		s->max_size = opts->max_file_size;
+	return SG_OK;
+}
+
+int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
+{
+	int ret = SG_ESCAN;
+	sg_scanner *s = NULL;
+	cl_error_t rc;
+	const char *db = opts->database ? opts->database : "(not set)";
+
+	if (sg_db_missing_or_empty(opts->database)) {
+		if (!opts->required)
+			return sg_scanner_disabled(out, opts);
+		return sg_error_set(SG_ESCAN, "scan database %s is empty or missing; "
+				    "run freshclam or set scan.database", db);
+	}
+	pthread_once(&sg_clamav_once, sg_clamav_init);
+	if (sg_clamav_init_rc != CL_SUCCESS)
+		return sg_error_set(SG_ESCAN, "cannot initialise libclamav: %s",
+				    cl_strerror(sg_clamav_init_rc));
+	if (!(s = calloc(1, sizeof(*s))) || !(s->database = strdup(opts->database))) {
+		ret = sg_error_set(SG_ERROR, "out of memory");
+		goto done;
+	}
+	if (!(s->engine = cl_engine_new())) {
+		ret = sg_error_set(SG_ESCAN, "cannot create a ClamAV engine (out of memory?)");
+		goto done;
+	}
+	cl_engine_set_clcb_virus_found(s->engine, sg_clamav_found);
+	sg_clamav_msg[0] = '\0';
+	rc = cl_load(opts->database, s->engine, &s->signatures, CL_DB_STDOPT);
+	if (rc != CL_SUCCESS || s->signatures == 0) {
+		if (rc == CL_SUCCESS || s->signatures == 0)
+			ret = sg_error_set(SG_ESCAN, "scan database %s has no signatures%s%s; "
+					   "run freshclam or set scan.database", db,
+					   sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+		else
+			ret = sg_error_set(SG_ESCAN, "cannot load scan database %s: %s%s%s; "
+					   "run freshclam or fix scan.database", db, cl_strerror(rc),
+					   sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+		goto done;
+	}
+	if ((ret = sg_engine_limits(s, opts)) < 0)
+		goto done;
+	ret = SG_ESCAN;
+	if ((rc = cl_engine_compile(s->engine)) != CL_SUCCESS) {
+		ret = sg_error_set(SG_ESCAN, "cannot compile scan database %s: %s%s%s", db,
+				   cl_strerror(rc), sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+		goto done;
+	}
+	*out = s;
+	s = NULL;
+	ret = SG_OK;
+done:
+	sg_scanner_free(s);
+	return ret;
+}
+
+void sg_scanner_free(sg_scanner *s)
+{
+	if (!s)
+		return;
+	if (s->engine)
+		cl_engine_free(s->engine);
+	free(s->database);
+	free(s);
+}
+
+/* ---- hashing ---- */
+
+static int sg_sha256_mem(const unsigned char *p, size_t len, unsigned char md[32])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int mdlen = 0;
+	size_t n;
+	int ok = 0;
+
+	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
+		goto done;
+	while (len > 0) {
+		n = len < SG_HASH_CHUNK ? len : SG_HASH_CHUNK;
+		if (EVP_DigestUpdate(c, p, n) != 1)
+			goto done;
+		p += n;
+		len -= n;
+	}
+	ok = EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen == 32;
+done:
+	EVP_MD_CTX_free(c);
+	return ok;
+}
+
+typedef struct sg_hash_job {
+	const unsigned char *ptr;
+	size_t len;
+	unsigned char md[32];
+	int ok;
+} sg_hash_job;
+
+/* Runs in its own thread: no sg_error_set here (the message is per thread). */
+static void *sg_hash_main(void *arg)
+{
+	sg_hash_job *job = arg;
+	job->ok = sg_sha256_mem(job->ptr, job->len, job->md);
+	return NULL;
+}
+
+static void sg_result_digest(sg_scan_result *r, const unsigned char md[32])
+{
+	memcpy(r->sha256, md, 32);
+	sg_hex(r->sha256_hex, md, 32);
+}
+
+static const char *sg_name(const char *name)
+{
+	return name ? name : "(unnamed file)";
+}
+
+int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *out)
+{
+	int ret = SG_ERROR;
+	EVP_MD_CTX *c = NULL;
+	unsigned char *buf = NULL, md[32];
+	unsigned int mdlen = 0;
+	unsigned long long total = 0;
+	struct stat now;
+	ssize_t n;
+	sg_scan_result r;
+
+	name = sg_name(name);
+	memset(&r, 0, sizeof(r));
+	if (!(buf = malloc(SG_HASH_CHUNK)) || !(c = EVP_MD_CTX_new())) {
+		ret = sg_error_set(SG_ERROR, "out of memory");
+		goto done;
+	}
+	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		ret = sg_error_set_openssl(SG_ERROR, "cannot hash %s", name);
+		goto done;
+	}
+	for (;;) {
+		n = pread(fd, buf, SG_HASH_CHUNK, (off_t)total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = sg_error_set(SG_ERROR, "cannot read %s: %s", name, strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(c, buf, (size_t)n) != 1) {
+			ret = sg_error_set_openssl(SG_ERROR, "cannot hash %s", name);
+			goto done;
+		}
+		total += (unsigned long long)n;
+	}
+	if (EVP_DigestFinal_ex(c, md, &mdlen) != 1 || mdlen != 32) {
+		ret = sg_error_set_openssl(SG_ERROR, "cannot hash %s", name);
+		goto done;
+	}
+	if (fstat(fd, &now) < 0) {
+		ret = sg_error_set(SG_ERROR, "cannot stat %s: %s", name, strerror(errno));
+		goto done;
+	}
+	if (total != (unsigned long long)st->st_size || !sg_file_stat_same(&now, st)) {
+		ret = sg_error_set(SG_ERROR, "%s changed while it was being hashed; nothing was signed: "
+				   "make sure no build step writes it, then run again", name);
+		goto done;
+	}
+	r.size = total;
+	sg_result_digest(&r, md);
+	snprintf(r.summary, sizeof(r.summary), "not scanned");
+	*out = r;
+	ret = SG_OK;
+done:
+	EVP_MD_CTX_free(c);
+	free(buf);
+	return ret;
+}
+
+/* ---- scan + hash ---- */
+
+static void sg_summary(const sg_scanner *s, sg_scan_result *r, const char *verdict)
+{
+	snprintf(r->summary, sizeof(r->summary), "clamav %s, %u signature%s, %s",
+		 cl_retver(), s->signatures, s->signatures == 1 ? "" : "s", verdict);
+}
+
+static void sg_scan_options(struct cl_scan_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	/* first match ends the scan (no ALLMATCHES); heuristic detections on */
+	o->general = CL_SCAN_GENERAL_HEURISTICS;
+	o->parse = CL_SCAN_PARSE_ARCHIVE | CL_SCAN_PARSE_ELF | CL_SCAN_PARSE_PDF |
+		   CL_SCAN_PARSE_SWF | CL_SCAN_PARSE_HWP3 | CL_SCAN_PARSE_XMLDOCS |
+		   CL_SCAN_PARSE_MAIL | CL_SCAN_PARSE_OLE2 | CL_SCAN_PARSE_HTML |
+		   CL_SCAN_PARSE_PE | CL_SCAN_PARSE_ONENOTE | CL_SCAN_PARSE_IMAGE |
+		   CL_SCAN_PARSE_IMAGE_FUZZY_HASH;
+	/* a limit hit (size, recursion, file count, time) is a detection,
+	 * never a silent "clean" */
+	o->heuristic = CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+}
+
+/* Turn libclamav's answer into ours; fills r->virus and r->summary. */
+static int sg_scan_verdict(const sg_scanner *s, cl_error_t rc, const char *virname,
+			   const char *name, sg_scan_result *r)
+{
+	switch (rc) {
+	case CL_CLEAN:
+		r->clean = 1;
+		sg_summary(s, r, "clean");
+		return SG_OK;
+	case CL_VIRUS:
+		snprintf(r->virus, sizeof(r->virus), "%s", virname && *virname ? virname : "unnamed detection");
+		if (!strncmp(r->virus, SG_LIMITS_PREFIX, strlen(SG_LIMITS_PREFIX))) {
+			sg_summary(s, r, "not scanned completely (over a scan limit)");
+			return sg_error_set(SG_ESCAN, "%s could not be scanned completely (%s): "
+					    "it is too large to scan or nests too deeply, so it is not signed",
+					    name, r->virus);
+		}
+		r->scanned = 1;
+		{
+			char verdict[200];
+			snprintf(verdict, sizeof(verdict), "infected: %.180s", r->virus);
+			sg_summary(s, r, verdict);
+		}
+		return sg_error_set(SG_ESCAN, "%s is infected: %s; nothing was signed", name, r->virus);
+	default:
+		sg_summary(s, r, "scan failed");
+		return sg_error_set(SG_ESCAN, "%s could not be scanned: %s%s%s; it is not signed",
+				    name, cl_strerror(rc), sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+	}
+}
+
+int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
+	       sg_scan_result *out)
+{
+	int ret = SG_ESCAN, hashing = 0;
+	unsigned char *map = NULL;
+	size_t len = 0;
+	cl_fmap_t *fmap = NULL;
+	pthread_t th;
+	sg_hash_job job;
+	sg_scan_ctx ctx;
+	struct cl_scan_options o;
+	const char *virname = NULL;
+	unsigned long scanned = 0;
+	cl_error_t rc = CL_CLEAN;
+	struct stat now;
+	sg_scan_result r;
+
+	name = sg_name(name);
+	memset(&r, 0, sizeof(r));
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&job, 0, sizeof(job));
+	if (!s->engine) {
+		if ((ret = sg_hash_fd(fd, st, name, &r)) < 0)
+			return ret;
+		snprintf(r.summary, sizeof(r.summary), "skipped by policy (scan.required = false)");
+		*out = r;
+		return SG_OK;
+	}
+	if (st->st_size < 0 || (unsigned long long)st->st_size > s->max_size) {
+		r.size = (uint64_t)st->st_size;
+		sg_summary(s, &r, "not scanned (too large to scan)");
+		*out = r;
+		return sg_error_set(SG_ESCAN, "%s is %lld bytes, over the scan limit of %llu bytes: "
+				    "it is too large to scan, so it is not signed",
+				    name, (long long)st->st_size, s->max_size);
+	}
+	len = (size_t)st->st_size;
+	r.size = len;
+	if (len > 0) {
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			map = NULL;
+			ret = sg_error_set(SG_ERROR, "cannot map %s: %s", name, strerror(errno));
+			goto done;
+		}
+		madvise(map, len, MADV_SEQUENTIAL);
+	}
+	job.ptr = map;
+	job.len = len;
+	/* Hash in a second thread while libclamav scans; hash here if no thread. */
+	hashing = len > 0 && pthread_create(&th, NULL, sg_hash_main, &job) == 0;
+	if (len > 0) {
+		if (!(fmap = cl_fmap_open_memory(map, len))) {
+			ret = sg_error_set(SG_ERROR, "cannot prepare %s for scanning (out of memory?)", name);
+			goto done;
+		}
+		sg_scan_options(&o);
+		sg_clamav_msg[0] = '\0';
+		rc = cl_scanmap_callback(fmap, name, &virname, &scanned, s->engine, &o, &ctx);
+	}
+	/* else: an empty file has no bytes that could match: clean, like clamscan */
+	if (hashing) {
+		pthread_join(th, NULL);
+		hashing = 0;
+	} else {
+		sg_hash_main(&job);
+	}
+	if (!job.ok) {
+		ret = sg_error_set(SG_ERROR, "cannot compute the SHA-256 of %s", name);
+		goto done;
+	}
+	sg_result_digest(&r, job.md);
+	if ((ret = sg_scan_verdict(s, rc, virname ? virname : ctx.virus, name, &r)) < 0) {
+		*out = r; /* clean = 0: virus name and digest for the audit log */
+		goto done;
+	}
+	ret = SG_ERROR;
+	if (fstat(fd, &now) < 0) {
+		ret = sg_error_set(SG_ERROR, "cannot stat %s: %s", name, strerror(errno));
+		goto done;
+	}
+	if (!sg_file_stat_same(&now, st)) {
+		ret = sg_error_set(SG_ERROR, "%s changed while it was being scanned and hashed; "
+				   "nothing was signed: make sure no build step writes it, then run again",
+				   name);
+		goto done;
+	}
+	r.scanned = 1;
+	*out = r;
+	ret = SG_OK;
+done:
+	if (hashing)
+		pthread_join(th, NULL);
+	if (fmap)
+		cl_fmap_close(fmap);
+	if (map)
+		munmap(map, len);
+	return ret;
+}
