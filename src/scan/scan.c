@@ -29,13 +29,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libclamav refuses to scan past INT32_MAX and clamps max-filesize to
  * 2147483645 (measured, 1.4.6); we ask for this and read back what it took. */
 #define SG_SCAN_ENGINE_MAX   2147483647LL
 #define SG_SCAN_MAX_TIME_MS  (10LL * 60 * 1000)
-#define SG_HASH_CHUNK        (1u << 20)
+#define SG_HASH_CHUNK        (1u << 20)   /* EVP_DigestUpdate step over the mapping */
+#define SG_READ_CHUNK        (128u << 10) /* read buffer: stays in L2, faster than 1 MiB */
+#define SG_THREAD_MIN        (1u << 20)   /* smaller files are hashed inline */
+#define SG_REAP_MIN          (32u << 20)  /* mappings this large get their pages dropped */
+#define SG_REAP_MS           20L
 #define SG_LIMITS_PREFIX     "Heuristics.Limits.Exceeded"
 
 struct sg_scanner {
@@ -203,11 +208,15 @@ void sg_scanner_free(sg_scanner *s)
 
 /* ---- hashing ---- */
 
-static int sg_sha256_mem(const unsigned char *p, size_t len, unsigned char md[32])
+/* SHA-256 of a mapping; with `drop`, the whole mapping's pages are dropped
+ * every 16 chunks (see sg_hash_job), so neither the hash nor the scan that
+ * runs meanwhile grows the resident set. */
+static int sg_sha256_mem(const unsigned char *p, size_t len, int drop, unsigned char md[32])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	const unsigned char *base = p;
+	size_t total = len, n, i = 0;
 	unsigned int mdlen = 0;
-	size_t n;
 	int ok = 0;
 
 	if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
@@ -216,6 +225,8 @@ static int sg_sha256_mem(const unsigned char *p, size_t len, unsigned char md[32
 		n = len < SG_HASH_CHUNK ? len : SG_HASH_CHUNK;
 		if (EVP_DigestUpdate(c, p, n) != 1)
 			goto done;
+		if (drop && ++i % 16 == 0)
+			madvise((void *)base, total, MADV_DONTNEED);
 		p += n;
 		len -= n;
 	}
@@ -225,19 +236,87 @@ done:
 	return ok;
 }
 
+/* The hash thread. Beside the digest it keeps the process's resident set
+ * small on big files: pages of a read-only MAP_PRIVATE file mapping can be
+ * dropped with MADV_DONTNEED at any time (a later access faults the same
+ * bytes back in from the page cache), so after hashing it drops the whole
+ * mapping every SG_REAP_MS until the scan is done. Without this a 1 GiB
+ * artifact would show as 1 GiB of RSS. */
 typedef struct sg_hash_job {
 	const unsigned char *ptr;
 	size_t len;
 	unsigned char md[32];
 	int ok;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int scan_done;
 } sg_hash_job;
+
+static void sg_drop_pages(const unsigned char *p, size_t len)
+{
+	if (len >= SG_REAP_MIN)
+		madvise((void *)p, len, MADV_DONTNEED);
+}
 
 /* Runs in its own thread: no sg_error_set here (the message is per thread). */
 static void *sg_hash_main(void *arg)
 {
 	sg_hash_job *job = arg;
-	job->ok = sg_sha256_mem(job->ptr, job->len, job->md);
+	struct timespec ts;
+
+	job->ok = sg_sha256_mem(job->ptr, job->len, job->len >= SG_REAP_MIN, job->md);
+	if (job->len < SG_REAP_MIN)
+		return NULL;
+	pthread_mutex_lock(&job->mu);
+	while (!job->scan_done) {
+		pthread_mutex_unlock(&job->mu);
+		sg_drop_pages(job->ptr, job->len);
+		pthread_mutex_lock(&job->mu);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += SG_REAP_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!job->scan_done)
+			pthread_cond_timedwait(&job->cv, &job->mu, &ts);
+	}
+	pthread_mutex_unlock(&job->mu);
 	return NULL;
+}
+
+static int sg_hash_job_init(sg_hash_job *job, const unsigned char *p, size_t len)
+{
+	pthread_condattr_t ca;
+	int ok;
+
+	memset(job, 0, sizeof(*job));
+	job->ptr = p;
+	job->len = len;
+	if (pthread_condattr_init(&ca) != 0)
+		return 0;
+	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	     pthread_cond_init(&job->cv, &ca) == 0;
+	pthread_condattr_destroy(&ca);
+	if (ok && pthread_mutex_init(&job->mu, NULL) != 0) {
+		pthread_cond_destroy(&job->cv);
+		ok = 0;
+	}
+	return ok;
+}
+
+static void sg_hash_job_scan_done(sg_hash_job *job)
+{
+	pthread_mutex_lock(&job->mu);
+	job->scan_done = 1;
+	pthread_cond_signal(&job->cv);
+	pthread_mutex_unlock(&job->mu);
+}
+
+static void sg_hash_job_destroy(sg_hash_job *job)
+{
+	pthread_cond_destroy(&job->cv);
+	pthread_mutex_destroy(&job->mu);
 }
 
 static void sg_result_digest(sg_scan_result *r, const unsigned char md[32])
@@ -264,7 +343,7 @@ int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *
 
 	name = sg_name(name);
 	memset(&r, 0, sizeof(r));
-	if (!(buf = malloc(SG_HASH_CHUNK)) || !(c = EVP_MD_CTX_new())) {
+	if (!(buf = malloc(SG_READ_CHUNK)) || !(c = EVP_MD_CTX_new())) {
 		ret = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
 	}
@@ -273,7 +352,7 @@ int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *
 		goto done;
 	}
 	for (;;) {
-		n = pread(fd, buf, SG_HASH_CHUNK, (off_t)total);
+		n = pread(fd, buf, SG_READ_CHUNK, (off_t)total);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -369,7 +448,7 @@ static int sg_scan_verdict(const sg_scanner *s, cl_error_t rc, const char *virna
 int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	       sg_scan_result *out)
 {
-	int ret = SG_ESCAN, hashing = 0;
+	int ret = SG_ESCAN, hashing = 0, job_ready = 0;
 	unsigned char *map = NULL;
 	size_t len = 0;
 	cl_fmap_t *fmap = NULL;
@@ -386,7 +465,6 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	name = sg_name(name);
 	memset(&r, 0, sizeof(r));
 	memset(&ctx, 0, sizeof(ctx));
-	memset(&job, 0, sizeof(job));
 	if (!s->engine) {
 		if ((ret = sg_hash_fd(fd, st, name, &r)) < 0)
 			return ret;
@@ -413,10 +491,12 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 		}
 		madvise(map, len, MADV_SEQUENTIAL);
 	}
-	job.ptr = map;
-	job.len = len;
-	/* Hash in a second thread while libclamav scans; hash here if no thread. */
-	hashing = len > 0 && pthread_create(&th, NULL, sg_hash_main, &job) == 0;
+	if (!(job_ready = sg_hash_job_init(&job, map, len))) {
+		ret = sg_error_set(SG_ERROR, "cannot set up hashing of %s", name);
+		goto done;
+	}
+	/* Hash in a second thread while libclamav scans; small files inline. */
+	hashing = len >= SG_THREAD_MIN && pthread_create(&th, NULL, sg_hash_main, &job) == 0;
 	if (len > 0) {
 		if (!(fmap = cl_fmap_open_memory(map, len))) {
 			ret = sg_error_set(SG_ERROR, "cannot prepare %s for scanning (out of memory?)", name);
@@ -428,10 +508,11 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	}
 	/* else: an empty file has no bytes that could match: clean, like clamscan */
 	if (hashing) {
+		sg_hash_job_scan_done(&job);
 		pthread_join(th, NULL);
 		hashing = 0;
 	} else {
-		sg_hash_main(&job);
+		job.ok = sg_sha256_mem(job.ptr, job.len, 0, job.md);
 	}
 	if (!job.ok) {
 		ret = sg_error_set(SG_ERROR, "cannot compute the SHA-256 of %s", name);
@@ -457,8 +538,12 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	*out = r;
 	ret = SG_OK;
 done:
-	if (hashing)
+	if (hashing) {
+		sg_hash_job_scan_done(&job);
 		pthread_join(th, NULL);
+	}
+	if (job_ready)
+		sg_hash_job_destroy(&job);
 	if (fmap)
 		cl_fmap_close(fmap);
 	if (map)
