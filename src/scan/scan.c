@@ -91,14 +91,20 @@ static void sg_clamav_found(int fd, const char *virname, void *context)
 
 /* ---- scanner ---- */
 
-/* 1 when `dir` is missing, not a folder, or holds no (non-hidden) entry. */
-static int sg_db_missing_or_empty(const char *dir)
+/* 1 when `db` is missing, or a folder without any (non-hidden) entry, or
+ * an empty file (cl_load also takes a single database file). */
+static int sg_db_missing_or_empty(const char *db)
 {
 	DIR *d;
 	struct dirent *e;
+	struct stat st;
 	int empty = 1;
 
-	if (!dir || !*dir || !(d = opendir(dir)))
+	if (!db || !*db || stat(db, &st) < 0)
+		return 1;
+	if (S_ISREG(st.st_mode))
+		return st.st_size == 0;
+	if (!(d = opendir(db)))
 		return 1;
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.') {
@@ -141,19 +147,26 @@ static int sg_engine_limits(sg_scanner *s, const sg_scan_opts *opts)
 	return SG_OK;
 }
 
+/* No usable database: scanning disabled when the policy allows it. */
+static int sg_scanner_no_db(sg_scanner **out, const sg_scan_opts *opts, const char *db,
+			    const char *detail)
+{
+	if (!opts->required)
+		return sg_scanner_disabled(out, opts);
+	return sg_error_set(SG_ESCAN, "scan database %s is empty or missing%s%s%s; "
+			    "run freshclam or set scan.database", db,
+			    detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+}
+
 int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
 {
 	int ret = SG_ESCAN;
 	sg_scanner *s = NULL;
 	cl_error_t rc;
-	const char *db = opts->database ? opts->database : "(not set)";
+	const char *db = opts->database ? opts->database : "(scan.database not set)";
 
-	if (sg_db_missing_or_empty(opts->database)) {
-		if (!opts->required)
-			return sg_scanner_disabled(out, opts);
-		return sg_error_set(SG_ESCAN, "scan database %s is empty or missing; "
-				    "run freshclam or set scan.database", db);
-	}
+	if (sg_db_missing_or_empty(opts->database))
+		return sg_scanner_no_db(out, opts, db, NULL);
 	pthread_once(&sg_clamav_once, sg_clamav_init);
 	if (sg_clamav_init_rc != CL_SUCCESS)
 		return sg_error_set(SG_ESCAN, "cannot initialise libclamav: %s",
@@ -169,15 +182,18 @@ int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
 	cl_engine_set_clcb_virus_found(s->engine, sg_clamav_found);
 	sg_clamav_msg[0] = '\0';
 	rc = cl_load(opts->database, s->engine, &s->signatures, CL_DB_STDOPT);
-	if (rc != CL_SUCCESS || s->signatures == 0) {
-		if (rc == CL_SUCCESS || s->signatures == 0)
-			ret = sg_error_set(SG_ESCAN, "scan database %s has no signatures%s%s; "
-					   "run freshclam or set scan.database", db,
-					   sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
-		else
-			ret = sg_error_set(SG_ESCAN, "cannot load scan database %s: %s%s%s; "
-					   "run freshclam or fix scan.database", db, cl_strerror(rc),
-					   sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+	if ((rc == CL_EOPEN || rc == CL_SUCCESS) && s->signatures == 0) {
+		/* only files libclamav does not know (e.g. freshclam.dat), or
+		 * databases without a single signature */
+		ret = sg_scanner_no_db(out, opts, db, "no signatures found");
+		goto done;
+	}
+	if (rc != CL_SUCCESS) {
+		/* a database that exists but is broken: an error even when the scan
+		 * is optional, a broken setup must not silently skip the scan */
+		ret = sg_error_set(SG_ESCAN, "cannot load scan database %s: %s%s%s; "
+				   "run freshclam or fix scan.database", db, cl_strerror(rc),
+				   sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
 		goto done;
 	}
 	if ((ret = sg_engine_limits(s, opts)) < 0)

@@ -309,27 +309,52 @@ static void test_empty_or_broken_database(void **state)
 {
 	sg_scanner *s = NULL;
 	sg_scan_opts o = { NULL, 1, 0 };
+	sg_scan_result r;
 	(void)state;
 	assert_int_equal(sh("mkdir -p emptydb brokendb junkdb && "
 			    "echo 'not:a:valid:line:at:all:x' > brokendb/bad.hdb && "
-			    "echo hello > junkdb/notes.txt"), 0);
+			    "echo 0 > junkdb/freshclam.dat"), 0);
 	o.database = p("emptydb");
 	assert_int_equal(sg_scanner_open(&s, &o), SG_ESCAN);
-	assert_msg("is empty or missing");
-	o.required = 0;
-	assert_int_equal(sg_scanner_open(&s, &o), SG_OK);
-	sg_scanner_free(s);
-	s = NULL;
-	/* a database that exists but cannot be loaded is an error even when
-	 * the scan is optional: a broken setup must not silently skip */
-	o.database = p("brokendb");
-	assert_int_equal(sg_scanner_open(&s, &o), SG_ESCAN);
 	assert_null(s);
-	assert_msg(p("brokendb"));
+	assert_msg("is empty or missing");
+	/* only files that are no database: as empty */
 	o.database = p("junkdb");
 	assert_int_equal(sg_scanner_open(&s, &o), SG_ESCAN);
 	assert_null(s);
-	assert_msg("run freshclam");
+	assert_msg("is empty or missing (no signatures found); run freshclam");
+	o.database = p("brokendb");
+	assert_int_equal(sg_scanner_open(&s, &o), SG_ESCAN);
+	assert_null(s);
+	assert_msg("cannot load scan database");
+	assert_msg(p("brokendb"));
+	assert_msg("Malformed database");
+
+	o.required = 0;
+	o.database = p("emptydb");
+	assert_int_equal(sg_scanner_open(&s, &o), SG_OK);
+	assert_int_equal(scan_path(s, p("eicar.com"), &r), SG_OK);
+	assert_int_equal(r.scanned, 0);
+	assert_int_equal(r.clean, 0);
+	sg_scanner_free(s);
+	s = NULL;
+	o.database = p("junkdb");
+	assert_int_equal(sg_scanner_open(&s, &o), SG_OK);
+	sg_scanner_free(s);
+	s = NULL;
+	/* a database that exists but is broken is an error even when the scan
+	 * is optional: a broken setup must not silently skip */
+	o.database = p("brokendb");
+	assert_int_equal(sg_scanner_open(&s, &o), SG_ESCAN);
+	assert_null(s);
+
+	/* a single database file works as well as a folder */
+	o.required = 1;
+	o.database = p("db/signgate-test.hdb");
+	assert_int_equal(sg_scanner_open(&s, &o), SG_OK);
+	assert_int_equal(scan_path(s, p("eicar.com"), &r), SG_ESCAN);
+	assert_non_null(strstr(r.summary, "1 signature, infected"));
+	sg_scanner_free(s);
 }
 
 static void test_modified_before_scan(void **state)
