@@ -92,6 +92,18 @@ static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *p
 	return sg_cli_fail(err);
 }
 
+/* As sg_cli_load_policy: a policy that cannot be read is a denial. It keeps
+ * the loader's message as is (re-setting the message from sg_error_last()
+ * would format the buffer into itself). */
+static int load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
+{
+	int err = sg_policy_load(out, repo, cli->policy_file);
+
+	if (err < 0 && sg_error_last() == NULL)
+		sg_error_set(SG_EDENIED, "no policy");
+	return err < 0 ? SG_EDENIED : SG_OK;
+}
+
 /* The one place a check decision is made: evaluate the gate for REV. */
 static int check_decide(sg_gate_result *res, git_repository *repo, const sg_policy *pol, const char *rev)
 {
@@ -131,7 +143,7 @@ int sg_cmd_check(sg_cli *cli, int argc, char **argv)
 		rev = argv[optind];
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		return sg_cli_fail(err);
-	if ((err = sg_cli_load_policy(&pol, repo, cli)) < 0) {
+	if ((err = load_policy(&pol, repo, cli)) < 0) {
 		rc = report(cli, NULL, NULL, rev, err);
 		goto done;
 	}
