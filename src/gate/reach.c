@@ -138,7 +138,11 @@ static int judge_ref(sg_branch_verdict *v, git_repository *repo, const sg_policy
 					    c.n - 1, c.n == 2 ? "" : "s");
 		goto out;
 	}
-	if ((ret = reaches(&reach, repo, &tip, rev)) < 0 && !c.truncated)
+	/* A truncated chain under firstParent cannot be settled: skip the
+	 * (failing) full-graph walk; without firstParent a merge inside the
+	 * shallow history may still bring REV in. */
+	if (!(c.truncated && pol->first_parent) &&
+	    (ret = reaches(&reach, repo, &tip, rev)) < 0 && !c.truncated)
 		goto done;
 	if (!reach && c.truncated) {
 		short_id(es, &c.ids[c.n - 1]);
