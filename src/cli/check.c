@@ -1,6 +1,7 @@
 /* signgate check [REV]: evaluate the gate and print each rule's verdict. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "audit/audit.h"
 #include "gate/gate.h"
 
 #include <getopt.h>
@@ -105,9 +106,40 @@ static int load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
 }
 
 /* The one place a check decision is made: evaluate the gate for REV. */
+/* Every decision goes to the audit log, denials included. A decision that
+ * cannot be logged is reported; it does not turn a denial into an allow. */
+static int audit_check(git_repository *repo, const sg_policy *pol, const sg_gate_result *res,
+		       const char *rev, int err)
+{
+	json_t *rec = json_object();
+	char reason[1024];
+	int aerr;
+
+	snprintf(reason, sizeof(reason), "%s", err != SG_OK && sg_error_last() ? sg_error_last() : "");
+	json_object_set_new(rec, "op", json_string("check"));
+	json_object_set_new(rec, "rev", json_string(rev));
+	if (res && res->commit[0])
+		json_object_set_new(rec, "commit", json_string(res->commit));
+	json_object_set_new(rec, "decision", json_string(err == SG_OK ? "allowed" : "denied"));
+	json_object_set_new(rec, "exit", json_integer(sg_error_exit_code(err)));
+	if (err != SG_OK)
+		json_object_set_new(rec, "reason", json_string(reason));
+	if (res && res->summary)
+		json_object_set_new(rec, "gate", json_string(res->summary));
+	if (pol && pol->origin)
+		json_object_set_new(rec, "policy", json_string(pol->origin));
+	aerr = sg_audit_append(repo, rec);
+	json_decref(rec);
+	if (aerr < 0)
+		return aerr;
+	if (err != SG_OK)
+		sg_error_set(err, "%s", reason); /* keep the decision's message */
+	return err;
+}
+
 static int check_decide(sg_gate_result *res, git_repository *repo, const sg_policy *pol, const char *rev)
 {
-	return sg_gate_evaluate(res, repo, pol, rev, NULL);
+	return audit_check(repo, pol, res, rev, sg_gate_evaluate(res, repo, pol, rev, NULL));
 }
 
 int sg_cmd_check(sg_cli *cli, int argc, char **argv)
@@ -144,11 +176,15 @@ int sg_cmd_check(sg_cli *cli, int argc, char **argv)
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		return sg_cli_fail(err);
 	if ((err = load_policy(&pol, repo, cli)) < 0) {
+		if ((err = audit_check(repo, NULL, NULL, rev, err)) == SG_ERROR) {
+			rc = sg_cli_fail(err);
+			goto done;
+		}
 		rc = report(cli, NULL, NULL, rev, err);
 		goto done;
 	}
 	err = check_decide(&res, repo, pol, rev);
-	if (err < 0 && err != SG_EDENIED && !res.nrules) {
+	if (err < 0 && err != SG_EDENIED) {
 		rc = sg_cli_fail(err);
 		goto done;
 	}
