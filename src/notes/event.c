@@ -151,30 +151,35 @@ void sg_event_release(sg_event *e)
 
 int sg_event_format(const sg_event *e, sg_buf *out)
 {
-	size_t i, start = out->size;
-	int err;
+	size_t i, j, start = out->size;
+	int ret = SG_ERROR;
 
 	if (e->n == 0)
 		return sg_error_set(SG_ERROR, "cannot format an empty event");
 	for (i = 0; i < e->n; i++) {
 		const char *v = e->f[i].value;
-		size_t j;
 
-		if (!key_valid(e->f[i].key, strlen(e->f[i].key)))
-			return sg_error_set(SG_ERROR, "invalid event key '%.64s'", e->f[i].key);
+		if (!key_valid(e->f[i].key, strlen(e->f[i].key))) {
+			ret = sg_error_set(SG_ERROR, "invalid event key '%.64s'", e->f[i].key);
+			goto fail;
+		}
 		/* Defence in depth: a hand-built field must not inject a line. */
 		for (j = 0; v[j]; j++)
-			if ((unsigned char)v[j] < 0x20 || (unsigned char)v[j] == 0x7f)
-				return sg_error_set(SG_ERROR, "value of event field %s has a control character",
-						    e->f[i].key);
-		if ((err = sg_buf_printf(out, "%s: %s\n", e->f[i].key, v[0] ? v : "-")) < 0) {
-			out->size = start;
-			if (out->ptr)
-				out->ptr[start] = '\0';
-			return err;
-		}
+			if ((unsigned char)v[j] < 0x20 || (unsigned char)v[j] == 0x7f) {
+				ret = sg_error_set(SG_ERROR, "value of event field %s has a control character",
+						   e->f[i].key);
+				goto fail;
+			}
+		if ((ret = sg_buf_printf(out, "%s: %s\n", e->f[i].key, v[0] ? v : "-")) < 0)
+			goto fail;
 	}
 	return SG_OK;
+fail:
+	/* all or nothing: drop what this call appended */
+	out->size = start;
+	if (out->ptr)
+		out->ptr[start] = '\0';
+	return ret;
 }
 
 /* --- parsing ------------------------------------------------------------ */

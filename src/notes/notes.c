@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define SG_NOTES_PREFIX "refs/notes/"
-#define SG_NOTES_RETRIES 50
+#define SG_NOTES_RETRIES 200 /* (7/8)^200: a writer among 8 is not starved */
 
 static int git_fail(const char *what)
 {
@@ -275,10 +275,14 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 		ret = git_fail("cannot write the notes commit");
 		goto done;
 	}
-	if (parent)
-		r = git_reference_create_matching(&newref, repo, notes_ref, &new_id, 1, &old_id, logmsg);
-	else
-		r = git_reference_create(&newref, repo, notes_ref, &new_id, 0, logmsg);
+	/* Compare-and-swap under the ref's lock. For a ref that does not exist
+	 * yet the expected old id is all zeros: libgit2 then creates it only if
+	 * it is still absent. (git_reference_create with force=0 checks
+	 * existence before taking the lock, so two first writers could both
+	 * succeed and one batch would be lost.) */
+	if (!parent)
+		memset(&old_id, 0, sizeof(old_id));
+	r = git_reference_create_matching(&newref, repo, notes_ref, &new_id, 1, &old_id, logmsg);
 	if (r < 0) {
 		ret = is_race(r) ? sg_error_set(SG_ERETRY, "%s moved while recording the note on %s", notes_ref, hex)
 				 : git_fail(notes_ref);
