@@ -4,6 +4,7 @@
 #include "verify/verify.h"
 #include "core/error.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,20 @@ const char *sg_event_signer(const sg_event *ev)
 {
 	const char *s = sg_event_get(ev, "Signer-Cert-Sha256");
 	return s ? s : sg_event_get(ev, "Signer-Key-Fingerprint");
+}
+
+const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *ev)
+{
+	const char *s = sg_event_signer(ev);
+	char id[129];
+	size_t i;
+
+	if (!pol || !s || strlen(s) >= sizeof(id))
+		return NULL;
+	for (i = 0; s[i]; i++)
+		id[i] = (char)tolower((unsigned char)s[i]);
+	id[i] = '\0';
+	return sg_policy_revocation(pol, id);
 }
 
 time_t sg_event_ts_time(const sg_event *ev)

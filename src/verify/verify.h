@@ -123,6 +123,8 @@ void sg_event_log_sort(sg_event_log *log);
 void sg_event_log_release(sg_event_log *log);
 /* The signer id of an event: Signer-Cert-Sha256 or Signer-Key-Fingerprint. */
 const char *sg_event_signer(const sg_event *ev);
+/* The policy's revocation of the event's signer (ids compared in lowercase), or NULL. */
+const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *ev);
 /* The time of an event's Timestamp: value ("2026-...Z (url)"); 0 when none. */
 time_t sg_event_ts_time(const sg_event *ev);
 
