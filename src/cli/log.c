@@ -82,39 +82,115 @@ static void json_key(char *out, size_t outlen, const char *key)
 	out[i] = '\0';
 }
 
-static json_t *event_json(const sg_logged_event *le, const sg_policy *pol)
+/* A JSON string. Written by hand, not through a jansson tree: `log --json`
+ * over thousands of events spent most of its time building and freeing
+ * that tree. Invalid UTF-8 (a note is just bytes) becomes U+FFFD, so the
+ * document always parses. */
+static int utf8_len(const unsigned char *s, size_t n)
 {
-	json_t *o = json_object();
-	const sg_revocation *r = NULL;
-	char key[160];
-	size_t i;
+	int len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	int i;
 
-	json_object_set_new(o, "type", json_string("event"));
-	json_object_set_new(o, "commit", json_string(le->commit));
-	json_object_set_new(o, "notes_ref", json_string(le->notes_ref));
-	for (i = 0; i < le->ev.n; i++) {
+	if (len == 0 || (size_t)len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((len == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (len == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (len == 4 && s[0] == 0xf0 && s[1] < 0x90) || (len == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, surrogate, beyond U+10FFFF */
+	return len;
+}
+
+static int json_str(sg_buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str), i = 0, run;
+	int err = sg_buf_put(b, "\"", 1), len;
+
+	while (err == SG_OK && i < n) {
+		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\'; run++)
+			;
+		if (run > i)
+			err = sg_buf_put(b, s + i, run - i);
+		i = run;
+		if (err < 0 || i >= n)
+			break;
+		if (s[i] == '"' || s[i] == '\\') {
+			err = sg_buf_printf(b, "\\%c", s[i]);
+			i++;
+		} else if (s[i] < 0x20) {
+			err = sg_buf_printf(b, "\\u%04x", s[i]);
+			i++;
+		} else if ((len = utf8_len(s + i, n - i)) > 0) {
+			err = sg_buf_put(b, s + i, (size_t)len);
+			i += (size_t)len;
+		} else {
+			err = sg_buf_puts(b, "\\ufffd");
+			i++;
+		}
+	}
+	return err == SG_OK ? sg_buf_put(b, "\"", 1) : err;
+}
+
+static int json_pair(sg_buf *b, int *first, const char *key, const char *value)
+{
+	int err = sg_buf_puts(b, *first ? "{" : ", ");
+
+	*first = 0;
+	if (err == SG_OK)
+		err = json_str(b, key);
+	if (err == SG_OK)
+		err = sg_buf_puts(b, ": ");
+	return err == SG_OK ? json_str(b, value) : err;
+}
+
+static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol)
+{
+	const sg_revocation *r = sg_event_revocation(pol, &le->ev);
+	char key[160];
+	size_t i, j;
+	int first = 1, err;
+
+	err = json_pair(b, &first, "type", "event");
+	if (err == SG_OK)
+		err = json_pair(b, &first, "commit", le->commit);
+	if (err == SG_OK)
+		err = json_pair(b, &first, "notes_ref", le->notes_ref);
+	for (i = 0; i < le->ev.n && err == SG_OK; i++) {
 		json_key(key, sizeof(key), le->ev.f[i].key);
 		if (strcmp(key, "signgate_event") == 0)
 			snprintf(key, sizeof(key), "event");
-		if (!json_object_get(o, key)) /* first wins; meta keys are not overwritten */
-			json_object_set_new(o, key, json_string(le->ev.f[i].value));
+		/* first wins; the meta keys and "revoked" are never overwritten */
+		if (!strcmp(key, "type") || !strcmp(key, "commit") || !strcmp(key, "notes_ref") ||
+		    !strcmp(key, "revoked") || !strcmp(key, "still_valid"))
+			continue;
+		for (j = 0; j < i; j++)
+			if ((le->ev.f[j].key[0] | 0x20) == (le->ev.f[i].key[0] | 0x20) &&
+			    strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
+				break;
+		if (j == i)
+			err = json_pair(b, &first, key, le->ev.f[i].value);
 	}
-	r = sg_event_revocation(pol, &le->ev);
-	json_object_set_new(o, "revoked", json_boolean(r != NULL));
-	if (r)
-		json_object_set_new(o, "still_valid", json_boolean(le->ts_time && le->ts_time < r->since));
-	return o;
+	if (err == SG_OK)
+		err = sg_buf_printf(b, ", \"revoked\": %s", r ? "true" : "false");
+	if (err == SG_OK && r)
+		err = sg_buf_printf(b, ", \"still_valid\": %s",
+				    le->ts_time && le->ts_time < r->since ? "true" : "false");
+	return err == SG_OK ? sg_buf_puts(b, "}") : err;
 }
 
-static json_t *revocation_json(const sg_revocation *r)
+static int revocation_json(sg_buf *b, const sg_revocation *r)
 {
-	json_t *o = json_object();
+	int first = 1, err = json_pair(b, &first, "type", "revocation");
 
-	json_object_set_new(o, "type", json_string("revocation"));
-	json_object_set_new(o, "cert_sha256", json_string(r->cert_sha256));
-	json_object_set_new(o, "since", json_string(r->since_text));
-	json_object_set_new(o, "reason", json_string(r->reason ? r->reason : ""));
-	return o;
+	if (err == SG_OK)
+		err = json_pair(b, &first, "cert_sha256", r->cert_sha256);
+	if (err == SG_OK)
+		err = json_pair(b, &first, "since", r->since_text);
+	if (err == SG_OK)
+		err = json_pair(b, &first, "reason", r->reason ? r->reason : "");
+	return err == SG_OK ? sg_buf_puts(b, "}") : err;
 }
 
 typedef struct colors {
@@ -157,40 +233,57 @@ static void print_revocation(const sg_revocation *r, const colors *c)
 	       c->off, r->reason ? r->reason : "");
 }
 
-static void output(const sg_cli *cli, const sg_event_log *log, const char *keep,
-		   const sg_policy *pol, const log_opts *o)
+/* One JSON array, written an element at a time. */
+static int json_flush(sg_buf *b, int last)
+{
+	if (!last && b->size < (1 << 16))
+		return SG_OK;
+	if (b->size && fwrite(b->ptr, 1, b->size, stdout) != b->size)
+		return sg_error_set(SG_ERROR, "cannot write the output");
+	sg_buf_clear(b);
+	return SG_OK;
+}
+
+static int output(const sg_cli *cli, const sg_event_log *log, const char *keep,
+		  const sg_policy *pol, const log_opts *o)
 {
 	colors c = { "", "", "", "" };
-	json_t *arr = NULL;
-	size_t i, shown = 0;
+	sg_buf json = SG_BUF_INIT;
+	size_t i, shown = 0, elements = 0;
+	int err = SG_OK;
 
-	if (cli->json)
-		arr = json_array();
-	else if (sg_cli_color())
+	if (!cli->json && sg_cli_color())
 		c = (colors){ "\033[33m", "\033[2m", "\033[31m", "\033[m" };
-	for (i = 0; i < log->n; i++) {
+	for (i = 0; i < log->n && err == SG_OK; i++) {
 		if (!keep[i])
 			continue;
 		shown++;
-		if (arr)
-			json_array_append_new(arr, event_json(&log->v[i], pol));
-		else
+		if (!cli->json) {
 			print_event(&log->v[i], pol, &c);
+			continue;
+		}
+		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK &&
+		    (err = event_json(&json, &log->v[i], pol)) == SG_OK)
+			err = json_flush(&json, 0);
 	}
-	for (i = 0; pol && i < pol->nrevoked; i++) {
+	for (i = 0; pol && i < pol->nrevoked && err == SG_OK; i++) {
 		if (!revocation_wanted(&pol->revoked[i], log, keep, o))
 			continue;
-		if (arr)
-			json_array_append_new(arr, revocation_json(&pol->revoked[i]));
-		else
+		if (!cli->json) {
 			print_revocation(&pol->revoked[i], &c);
+			continue;
+		}
+		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK)
+			err = revocation_json(&json, &pol->revoked[i]);
 	}
-	if (arr)
-		sg_cli_json_out(arr);
+	if (cli->json && err == SG_OK && (err = sg_buf_puts(&json, elements ? "\n]\n" : "[]\n")) == SG_OK)
+		err = json_flush(&json, 1);
+	sg_buf_dispose(&json);
 	sg_cli_verbose(cli, "signgate: %zu event%s shown of %zu, from %zu note%s; %zu paragraph%s "
 		       "that %s not signgate events skipped\n", shown, shown == 1 ? "" : "s", log->n,
 		       log->notes, log->notes == 1 ? "" : "s", log->skipped,
 		       log->skipped == 1 ? "" : "s", log->skipped == 1 ? "is" : "are");
+	return err;
 }
 
 int sg_cmd_log(sg_cli *cli, int argc, char **argv)
@@ -206,6 +299,11 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 
 	if (parse(&o, argc, argv) < 0)
 		return sg_cli_usage(usage_text);
+	/* `log` only displays what the notes say (verify checks signatures
+	 * cryptographically): skip libgit2's re-hash of every object read,
+	 * which git itself does not do either and which cost a sixth of the
+	 * time over thousands of notes. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		goto done;
 	/* The log reads history; a policy only adds profile notes refs and the
@@ -226,8 +324,7 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	}
 	for (i = 0; i < log.n; i++)
 		keep[i] = (char)wanted(&log.v[i], &o);
-	output(cli, &log, keep, pol, &o);
-	err = SG_OK;
+	err = output(cli, &log, keep, pol, &o);
 done:
 	free(keep);
 	sg_event_log_release(&log);
