@@ -181,7 +181,7 @@ static int sign_one(sg_item *it)
 		return sg_error_set(SG_ERROR, "profile \"%s\" requires a timestamp but lists no tsa; "
 				    "add profile.%s.tsa", prof->name, prof->name);
 	err = it->slot->be->sign(it->slot->signer, &a, prof->tsa.n ? &cfg : NULL, &it->sig);
-	if (err == SG_ERROR && prof->tsa.n && !prof->require_timestamp && !it->sig.timestamped) {
+	if (err == SG_ERROR && it->sig.tsa_failed && !prof->require_timestamp) {
 		/* The TSA failed and the profile allows that: sign without it, and say so. */
 		snprintf(line, sizeof(line), "none (%s; requireTimestamp = false)", sg_error_last());
 		sg_signature_release(&it->sig);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int glob_match_path(const sg_strlist *globs, const char *path)
 {
@@ -126,7 +127,8 @@ done:
 
 static int same_key(const sg_profile *a, const sg_profile *b)
 {
-	return a->key && b->key && strcmp(a->key, b->key) == 0;
+	/* case-insensitive: fingerprints are hex in either case; stricter is safer */
+	return a->key && b->key && strcasecmp(a->key, b->key) == 0;
 }
 
 static int check_pair(const sg_profile *a, const char *fa, const sg_profile *b, const char *fb)

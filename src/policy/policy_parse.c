@@ -465,12 +465,12 @@ static int revoked_entry(struct pctx *c, const char *sub, const char *key, const
 	size_t i;
 	int ret, which;
 
-	if (!is_hex(sub, 64))
-		return perr(c, "[revoked \"%s\"]: the subsection must be the certificate's SHA-256 (64 hex digits)",
-			    sub);
-	for (i = 0; i < 64; i++)
+	if (!is_hex(sub, 64) && !is_hex(sub, 40))
+		return perr(c, "[revoked \"%s\"]: the subsection must be the certificate's SHA-256 "
+			    "(64 hex digits) or an OpenPGP key fingerprint (40 or 64)", sub);
+	for (i = 0; sub[i]; i++)
 		hex[i] = (char)tolower((unsigned char)sub[i]);
-	hex[64] = '\0';
+	hex[i] = '\0';
 	if (!strcasecmp(key, "since"))
 		which = 0;
 	else if (!strcasecmp(key, "reason"))

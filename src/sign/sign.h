@@ -34,6 +34,7 @@ typedef struct sg_signature {
 	sg_buf sig;                   /* FILE.p7s (DER) or FILE.asc content */
 	sg_buf tsr;                   /* openpgp: FILE.asc.tsr content; empty for cms */
 	int timestamped;
+	int tsa_failed;               /* set by a backend when only the timestamp failed */
 	time_t ts_time;
 	char ts_text[32];
 	char *ts_url;
