@@ -1,10 +1,13 @@
 # Fixtures for the reviewer-side tests (tests/e2e/t04*.sh). Source it after
-# test-lib.sh. Builds on tests/lib/pki.sh, tsa.sh and clamdb.sh.
+# test-lib.sh. Builds on sg_sign_fixture (tests/lib/sign-lib.sh).
 #
-#   vt_setup            test PKI in $VT_PKI ($TRASH/pki, see pki.sh), a TSA
-#                       ($SG_TSA_URL, CA $VT_TSA/tsa-ca.pem), a ClamAV test
-#                       database $VT_DB, and $VT_REPO ($TRASH/repo) with one
-#                       reviewed commit on main and dist/app.tar.gz. cd's there.
+#   vt_setup            sg_sign_fixture (test PKI $VT_PKI = $PKI, a TSA at
+#                       $SG_TSA_URL with CA $VT_TSA/tsa-ca.pem, ClamAV test
+#                       database $VT_DB, $VT_REPO = $REPO), then a reviewed
+#                       commit adding dist/app.tar.gz. cd's into the repo.
+#                       The tests write their own policies with vt_policy
+#                       (file: keys, so certificates with chosen dates can be
+#                       issued per test).
 #   vt_profile NAME CERT KEY [KEY=VALUE...]
 #                       print a cms [profile "NAME"] section using the test
 #                       PKI's anchor and the TSA (none when the first extra
@@ -19,9 +22,7 @@
 #   vt_rfc3339 OFFSET   the same as 2026-11-27T10:00:00Z.
 #   vt_sha FILE         sha256 hex of FILE.
 #   vt_cert_sha PEM     sha256 of the certificate's DER (Signer-Cert-Sha256).
-. "$SG_LIB/pki.sh"
-. "$SG_LIB/tsa.sh"
-. "$SG_LIB/clamdb.sh"
+. "$SG_LIB/sign-lib.sh"
 
 vt_time() { date -u -d "@$(( $(date +%s) + $1 ))" +%Y%m%d%H%M%SZ; }
 vt_rfc3339() { date -u -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%M:%SZ; }
@@ -33,7 +34,8 @@ vt_cert() {
 }
 
 vt_commit() {
-	git add -A && git commit -q -m "$1" -m "Reviewed-by: Bob <bob@example.com>"
+	git add -A && git commit -q -m "$1" -m "Reviewed-by: Bob <bob@example.com>
+Reviewed-by: Carol <carol@example.com>"
 }
 
 vt_profile() {
@@ -57,13 +59,10 @@ vt_policy() {
 }
 
 vt_setup() {
-	VT_PKI=$TRASH/pki VT_TSA=$TRASH/tsa VT_DB=$TRASH/clamdb VT_REPO=$TRASH/repo
-	sg_pki_make "$VT_PKI" || { echo "vt_setup: no test PKI" >&2; exit 1; }
-	mkdir -p "$VT_TSA" && sg_tsa_pki "$VT_TSA" >/dev/null &&
-		sg_tsa_start "$VT_TSA" ok --lifetime 300 >/dev/null || { echo "vt_setup: no TSA" >&2; exit 1; }
-	sg_make_clamdb "$VT_DB" || { echo "vt_setup: no ClamAV test database" >&2; exit 1; }
-	git init -q "$VT_REPO" && cd "$VT_REPO" || exit 1
-	mkdir dist && head -c 50000 /dev/urandom >dist/app.tar.gz && echo "# app" >README
+	sg_sign_fixture || { echo "vt_setup: sg_sign_fixture failed" >&2; exit 1; }
+	VT_PKI=$PKI VT_TSA=$TSAPKI VT_DB=$CLAMDB VT_REPO=$REPO
+	cd "$VT_REPO" || exit 1
+	mkdir -p dist && head -c 50000 /dev/urandom >dist/app.tar.gz
 	printf 'dist/*.p7s\ndist/*.asc*\n' >.gitignore
-	vt_commit "first" || exit 1
+	vt_commit "app" || exit 1
 }
