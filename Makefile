@@ -69,7 +69,7 @@ check-asan:
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run.sh build-asan
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(TOOL_BIN)
 	@SG_ONLY=unit tests/run.sh $(BUILD)
 
 e2e: $(BIN) $(TOOL_BIN)
