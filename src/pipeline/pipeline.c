@@ -161,9 +161,9 @@ static void tsa_config(sg_tsa_config *cfg, const sg_profile *prof)
 {
 	cfg->urls = &prof->tsa;
 	cfg->trust_anchor = prof->tsa_trust_anchor;
-	cfg->connect_timeout_ms = 5000;
-	cfg->total_timeout_ms = 20000;
-	cfg->attempts = 3;
+	cfg->total_timeout_ms = 1000L * prof->tsa_timeout;
+	cfg->connect_timeout_ms = cfg->total_timeout_ms < 5000 ? cfg->total_timeout_ms : 5000;
+	cfg->attempts = prof->tsa_attempts;
 	cfg->max_response = 256 * 1024;
 }
 
