@@ -8,7 +8,7 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libgit2 gpgme libcrypto libssl libcurl libclamav libp11 jansson
+PKGS      := libgit2 gpgme gpg-error libcrypto libssl libcurl libclamav libp11 jansson
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -69,7 +69,7 @@ check-asan:
 	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	 tests/run.sh build-asan
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(TOOL_BIN)
 	@SG_ONLY=unit tests/run.sh $(BUILD)
 
 e2e: $(BIN) $(TOOL_BIN)

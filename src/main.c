@@ -10,6 +10,10 @@
 static const sg_command commands[] = {
 	{ "check", sg_cmd_check, "signgate check [REV]" },
 	{ "sign", sg_cmd_sign, "signgate sign [--rev REV] [--tag TAG] [--out DIR] FILE..." },
+	{ "verify", sg_cmd_verify, "signgate verify [--rev REV] FILE..." },
+	{ "log", sg_cmd_log, "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]" },
+	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
+	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
 };
 
 static const char global_usage[] =

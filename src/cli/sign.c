@@ -77,6 +77,9 @@ static void print_json(const sg_batch *b, const sg_policy *pol, const sg_sign_re
 	json_object_set_new(doc, "policy", json_string(pol->origin));
 	json_object_set_new(doc, "notes_refs", json_string(b->notes_refs));
 	json_object_set_new(doc, "signed", arr);
+	json_object_set_new(doc, "warnings", json_array());
+	for (i = 0; i < b->warnings.n; i++)
+		json_array_append_new(json_object_get(doc, "warnings"), json_string(b->warnings.v[i]));
 	sg_cli_json_out(doc);
 }
 
@@ -95,6 +98,8 @@ int sg_cmd_sign(sg_cli *cli, int argc, char **argv)
 	    (err = sg_cli_load_policy(&pol, repo, cli)) < 0)
 		goto done;
 	err = sg_pipeline_sign(&batch, repo, pol, &req);
+	for (size_t i = 0; i < batch.warnings.n; i++)
+		fprintf(stderr, "signgate: warning: %s\n", batch.warnings.v[i]);
 	if (err == SG_OK) {
 		if (cli->json)
 			print_json(&batch, pol, &req);

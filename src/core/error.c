@@ -10,7 +10,11 @@ static _Thread_local int sg_errset;
 
 int sg_error_setv(int code, const char *fmt, va_list ap)
 {
-	vsnprintf(sg_errmsg, sizeof(sg_errmsg), fmt, ap);
+	char tmp[sizeof(sg_errmsg)];
+
+	/* Format first: the arguments may point into sg_errmsg itself. */
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(sg_errmsg, tmp, sizeof(sg_errmsg));
 	sg_errcode = code;
 	sg_errset = 1;
 	return code;

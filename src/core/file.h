@@ -16,13 +16,28 @@ int sg_file_open_regular(int *fd_out, struct stat *st, const char *path);
 /* SG_OK when fd still refers to the same unchanged file as `before`
  * (dev, ino, size, mtime, ctime); SG_ERROR "changed while it was read" otherwise. */
 int sg_file_check_unchanged(int fd, const struct stat *before, const char *path);
-/* Read a whole small regular file (no symlinks) into out, at most max bytes. */
+/* 1 when a and b describe the same unchanged file (the fields above), else 0.
+ * For callers that word their own message. */
+int sg_file_stat_same(const struct stat *a, const struct stat *b);
+/* Read a whole small regular file (no symlinks) into out, at most max bytes.
+ * `out` must be initialised (SG_BUF_INIT); its old content is freed. */
 int sg_file_read_all(sg_buf *out, const char *path, size_t max);
 /* Refuse a secret file (key, PIN) unless regular, owned by the caller and
  * mode 0600 or 0400 (no group/other bits). */
 int sg_file_check_private(const char *path);
 
-/* An output being written: temp file in the target folder. */
+/* An output being written: a temp file "<dir>/.<base>.tmp-XXXXXX" in the
+ * target folder (same file system, so the rename is atomic), created 0600
+ * then set to `mode`. Lifecycle: open -> write... -> publish (finish +
+ * rename + fsync of the folder), or discard at any point. A temp file is
+ * never left behind: discard and release both remove it when it was not
+ * published.
+ *
+ * Errors: ENOSPC/EDQUOT say "disk full", EFBIG says "file size limit".
+ * A process over RLIMIT_FSIZE also receives SIGXFSZ, whose default action
+ * kills it (and would leave the temp file): the program must ignore SIGXFSZ
+ * (signal(SIGXFSZ, SIG_IGN), done by the sign pipeline at start) so that the
+ * write fails with EFBIG and the output is cleaned up. */
 typedef struct sg_outfile {
 	char *final_path;
 	char *tmp_path;
@@ -41,6 +56,8 @@ int sg_outfile_publish(sg_outfile *o);
 /* Remove the temp file (or, after publish, the published file when
  * `unpublish` is set) and free. Safe to call on any state. */
 void sg_outfile_discard(sg_outfile *o, int unpublish);
+/* Free after success (a published file stays); an unpublished temp file is
+ * removed, as by discard. */
 void sg_outfile_release(sg_outfile *o);
 
 /* Convenience: write whole content atomically. */

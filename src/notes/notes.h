@@ -9,6 +9,18 @@
 
 #include "core/buf.h"
 
+/* Limits (docs/signgate-notes.md). */
+#define SG_EVENT_KEY "Signgate-Event"    /* the first field of every event */
+#define SG_EVENT_KEY_MAX 128             /* bytes in a key */
+#define SG_EVENT_VALUE_MAX 4096          /* bytes in a value given to sg_event_add */
+#define SG_EVENT_PARSE_VALUE_MAX 65536   /* bytes in a parsed value (continuations joined) */
+#define SG_EVENT_FIELDS_MAX 256          /* fields in one event */
+#define SG_EVENTS_MAX 65536              /* events in one note */
+#define SG_EVENTS_FIELDS_TOTAL_MAX 524288 /* fields over all events of one note */
+#define SG_NOTES_MAX (16 * 1024 * 1024)  /* bytes in one note */
+
+/* A field's key and value share one allocation owned by `key` (build
+ * events with sg_event_add only; sg_event_release frees them). */
 typedef struct sg_event_field {
 	char *key;
 	char *value;
@@ -20,7 +32,10 @@ typedef struct sg_event {
 } sg_event;
 
 /* Add a field; newlines and other control characters in the value are
- * replaced so a value can never start a new field or paragraph. */
+ * replaced so a value can never start a new field or paragraph.
+ * The key must match [A-Za-z0-9-]+ (else SG_ERROR); the value is trimmed,
+ * an empty value is written "-", a value over SG_EVENT_VALUE_MAX bytes is
+ * refused (SG_ERROR); a NULL value counts as empty. */
 int sg_event_add(sg_event *e, const char *key, const char *value);
 int sg_event_addf(sg_event *e, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -31,7 +46,12 @@ void sg_event_release(sg_event *e);
 int sg_event_format(const sg_event *e, sg_buf *out);
 
 /* Parse a note's text into events: paragraphs whose first field is
- * "Signgate-Event:" are events; other paragraphs are counted in *skipped. */
+ * "Signgate-Event: WORD" (key case-insensitive) and whose every line is
+ * "Key: value" or a continuation (leading whitespace) are events; other
+ * paragraphs are counted in *skipped (may be NULL). CRLF is accepted; a NUL
+ * ends the text; control characters in values become spaces. Text over
+ * SG_NOTES_MAX, or over SG_EVENTS_MAX events / SG_EVENTS_FIELDS_TOTAL_MAX
+ * fields, is refused with SG_ERROR. *out is NULL when no event was found. */
 int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len);
 void sg_events_free(sg_event *ev, size_t n);
 
@@ -40,12 +60,23 @@ void sg_events_free(sg_event *ev, size_t n);
  * git_reference_create_matching). `message` is the notes commit message. */
 int sg_notes_append(git_repository *repo, const char *notes_ref, const git_oid *commit,
 		    const sg_event *events, size_t n, const char *message);
-/* Same, with raw paragraph text (used by approvals). */
+/* Same, with raw paragraph text (used by approvals): trailing whitespace
+ * trimmed, must not be empty. */
 int sg_notes_append_text(git_repository *repo, const char *notes_ref, const git_oid *commit,
 			 const char *text, const char *message);
 
 /* Read the note text on commit (SG_ENOTFOUND when none). Capped at max bytes. */
 int sg_notes_read(sg_buf *out, git_repository *repo, const char *notes_ref,
 		  const git_oid *commit, size_t max);
+
+/* Call cb for every note under notes_ref (text NUL-terminated, len bytes).
+ * A missing notes ref means no notes (returns 0). Notes larger than
+ * SG_NOTES_MAX are skipped. A non-zero cb return stops the walk and is
+ * returned. */
+typedef int (*sg_notes_foreach_cb)(const git_oid *commit, const char *text, size_t len, void *payload);
+int sg_notes_foreach(git_repository *repo, const char *notes_ref, sg_notes_foreach_cb cb, void *payload);
+
+/* SG_ERROR unless notes_ref is a valid reference name under refs/notes/. */
+int sg_notes_ref_check(const char *notes_ref);
 
 #endif

@@ -2,6 +2,7 @@
  * stops the batch before anything is published. */
 #include "pipeline/run.h"
 #include "core/error.h"
+#include "verify/verify.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -92,6 +93,19 @@ static int check_revoked(const sg_run *run, const sg_slot *s)
 	return SG_OK;
 }
 
+/* Rotation: validity now, certExpiryWarnDays (a warning), maxKeyAgeDays. */
+static int check_dates(sg_run *run, const sg_slot *s)
+{
+	char *warning = NULL;
+	int err = sg_verify_cert_dates(&warning, s->prof, s->info.not_before, s->info.not_after,
+				       time(NULL));
+
+	if (err == SG_OK && warning)
+		err = sg_strlist_add(&run->out->warnings, warning);
+	free(warning);
+	return err;
+}
+
 static int step_open_signers(sg_run *run)
 {
 	size_t i;
@@ -108,7 +122,7 @@ static int step_open_signers(sg_run *run)
 			return err;
 		if ((err = s->be->info(s->signer, &s->info)) < 0)
 			return err;
-		if ((err = check_revoked(run, s)) < 0)
+		if ((err = check_revoked(run, s)) < 0 || (err = check_dates(run, s)) < 0)
 			return err;
 	}
 	return SG_OK;
@@ -147,9 +161,9 @@ static void tsa_config(sg_tsa_config *cfg, const sg_profile *prof)
 {
 	cfg->urls = &prof->tsa;
 	cfg->trust_anchor = prof->tsa_trust_anchor;
-	cfg->connect_timeout_ms = 5000;
-	cfg->total_timeout_ms = 20000;
-	cfg->attempts = 3;
+	cfg->total_timeout_ms = 1000L * prof->tsa_timeout;
+	cfg->connect_timeout_ms = cfg->total_timeout_ms < 5000 ? cfg->total_timeout_ms : 5000;
+	cfg->attempts = prof->tsa_attempts;
 	cfg->max_response = 256 * 1024;
 }
 
@@ -421,6 +435,7 @@ void sg_batch_release(sg_batch *b)
 	}
 	free(b->items);
 	free(b->notes_refs);
+	sg_strlist_release(&b->warnings);
 	sg_gate_result_release(&b->gate);
 	memset(b, 0, sizeof(*b));
 }

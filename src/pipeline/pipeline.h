@@ -34,6 +34,7 @@ typedef struct sg_batch {
 	sg_signed_item *items;
 	size_t n;
 	char *notes_refs;         /* space-separated refs written */
+	sg_strlist warnings;      /* e.g. a certificate expiring within certExpiryWarnDays */
 } sg_batch;
 
 int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,

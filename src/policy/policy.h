@@ -31,6 +31,8 @@ typedef struct sg_profile {
 	char *notes_ref;           /* default refs/notes/signatures */
 	int cert_expiry_warn_days; /* default 30 */
 	int max_key_age_days;      /* default 0 = no limit */
+	int tsa_timeout;           /* seconds per TSA request, default 20 */
+	int tsa_attempts;          /* attempts per TSA URL, default 3 */
 } sg_profile;
 
 typedef struct sg_revocation {

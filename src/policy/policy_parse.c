@@ -238,6 +238,8 @@ static const struct keydef profile_keys[] = {
 	{ "notesRef", K_STR, P(notes_ref), check_ref },
 	{ "certExpiryWarnDays", K_INT, P(cert_expiry_warn_days), NULL },
 	{ "maxKeyAgeDays", K_INT, P(max_key_age_days), NULL },
+	{ "tsaTimeout", K_INT, P(tsa_timeout), check_min1 },
+	{ "tsaAttempts", K_INT, P(tsa_attempts), check_min1 },
 	{ NULL, 0, 0, NULL }
 };
 
@@ -589,6 +591,10 @@ static int finish_profile(struct pctx *c, size_t i)
 		pr->require_timestamp = !pr->test;
 	if (!seen(m, profile_keys, "certExpiryWarnDays"))
 		pr->cert_expiry_warn_days = 30;
+	if (!seen(m, profile_keys, "tsaTimeout"))
+		pr->tsa_timeout = 20;
+	if (!seen(m, profile_keys, "tsaAttempts"))
+		pr->tsa_attempts = 3;
 	if (strcmp(pr->format, "openpgp") == 0) {
 		if (!is_hex(pr->key, 40) && !is_hex(pr->key, 64))
 			return perr(c, "profile \"%s\": an openpgp key must be a fingerprint (40 or 64 hex digits), not '%s'",

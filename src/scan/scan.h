@@ -11,12 +11,13 @@ typedef struct sg_scanner sg_scanner;
 typedef struct sg_scan_opts {
 	const char *database;          /* directory with .cvd/.cld/.hdb/... */
 	int required;                  /* 0: missing database => scanning disabled, noted */
-	unsigned long long max_file_size; /* files above this => SG_ESCAN (never "clean") */
+	unsigned long long max_file_size; /* files above this => SG_ESCAN (never "clean");
+	                                     0 = only libclamav's own limit (2 GiB - 3) */
 } sg_scan_opts;
 
 typedef struct sg_scan_result {
 	int scanned;                   /* 0 when the scan was skipped by policy */
-	int clean;                     /* 1 clean, 0 infected */
+	int clean;                     /* 1 only when scanned and clean; 0 otherwise */
 	char virus[256];               /* signature name when infected */
 	unsigned char sha256[32];
 	char sha256_hex[65];
@@ -33,7 +34,12 @@ void sg_scanner_free(sg_scanner *s);
 
 /* Scan and hash `fd` (opened by sg_file_open_regular, stat in *st) in one
  * read. SG_OK clean, SG_ESCAN malware/too large/unscannable (message names
- * file and signature), SG_ERROR on I/O, incl. the file changing meanwhile. */
+ * file and signature), SG_ERROR on I/O, incl. the file changing meanwhile.
+ * With scanning disabled by policy: SG_OK, scanned = 0, clean = 0.
+ * On SG_ESCAN *out is filled too (clean = 0; virus, summary, size, and the
+ * digest when it was computed) so the denial can be audited with the
+ * signature name. The file is mmap'ed: a file truncated by another process
+ * during the scan raises SIGBUS (the process dies, nothing is signed). */
 int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	       sg_scan_result *out);
 

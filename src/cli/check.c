@@ -1,0 +1,197 @@
+/* signgate check [REV]: evaluate the gate and print each rule's verdict. */
+#include "cli/cli.h"
+#include "core/error.h"
+#include "audit/audit.h"
+#include "gate/gate.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] = "signgate check [--json] [--] [REV]";
+
+static void print_rule(const char *name, int ok, const char *evidence, int color)
+{
+	const char *on = "", *off = "";
+
+	if (color) {
+		on = ok ? "\033[32m" : "\033[1;31m";
+		off = "\033[0m";
+	}
+	printf("  %s%-4s%s %-17s %s\n", on, ok ? "ok" : "DENY", off, name, evidence ? evidence : "");
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const char *rev,
+			   const char *policy_error)
+{
+	json_t *doc = json_object(), *rules = json_array(), *who = json_array();
+	size_t i;
+
+	json_object_set_new(doc, "rev", json_string(rev));
+	json_object_set_new(doc, "commit", r && r->commit[0] ? json_string(r->commit) : json_null());
+	json_object_set_new(doc, "allowed", json_boolean(r && r->allowed));
+	json_object_set_new(doc, "policy", str_or_null(pol ? pol->origin : NULL));
+	if (policy_error) {
+		json_t *rule = json_object();
+
+		json_object_set_new(rule, "rule", json_string("policy"));
+		json_object_set_new(rule, "ok", json_false());
+		json_object_set_new(rule, "evidence", json_string(policy_error));
+		json_array_append_new(rules, rule);
+	}
+	for (i = 0; r && i < r->nrules; i++) {
+		json_t *rule = json_object();
+
+		json_object_set_new(rule, "rule", json_string(r->rules[i].name));
+		json_object_set_new(rule, "ok", json_boolean(r->rules[i].ok));
+		json_object_set_new(rule, "evidence", str_or_null(r->rules[i].evidence));
+		json_array_append_new(rules, rule);
+	}
+	json_object_set_new(doc, "rules", rules);
+	for (i = 0; r && i < r->reviewers.n; i++)
+		json_array_append_new(who, json_string(r->reviewers.v[i]));
+	json_object_set_new(doc, "reviewers", who);
+	json_object_set_new(doc, "required_reviews", pol ? json_integer(pol->required_reviews) : json_null());
+	json_object_set_new(doc, "branch", str_or_null(r ? r->branch_ref : NULL));
+	json_object_set_new(doc, "signer", str_or_null(r ? r->signer : NULL));
+	json_object_set_new(doc, "summary", str_or_null(r ? r->summary : NULL));
+	if (r && r->allowed)
+		json_object_set_new(doc, "decision", json_string("allowed"));
+	else
+		json_object_set_new(doc, "decision", json_sprintf("denied: %s", policy_error ? policy_error
+						   : r && r->denial ? r->denial : "unknown"));
+	return doc;
+}
+
+/* Print the verdict; returns the exit status. */
+static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *pol, const char *rev,
+		  int err)
+{
+	const char *policy_error = pol ? NULL : sg_error_last();
+	size_t i;
+
+	if (cli->json)
+		sg_cli_json_out(result_json(r, pol, rev, policy_error));
+	else if (cli->verbosity >= 0) {
+		int color = sg_cli_color();
+
+		if (!pol)
+			print_rule("policy", 0, policy_error, color);
+		if (pol && pol->origin)
+			sg_cli_verbose(cli, "signgate: policy: %s\n", pol->origin);
+		for (i = 0; r && i < r->nrules; i++)
+			print_rule(r->rules[i].name, r->rules[i].ok, r->rules[i].evidence, color);
+		printf("%s\n", err == SG_OK ? "allowed" : err == SG_EDENIED ? "denied" : "error");
+	}
+	if (err == SG_OK)
+		return 0;
+	return sg_cli_fail(err);
+}
+
+/* As sg_cli_load_policy: a policy that cannot be read is a denial. It keeps
+ * the loader's message as is (re-setting the message from sg_error_last()
+ * would format the buffer into itself). */
+static int load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
+{
+	int err = sg_policy_load(out, repo, cli->policy_file);
+
+	if (err < 0 && sg_error_last() == NULL)
+		sg_error_set(SG_EDENIED, "no policy");
+	return err < 0 ? SG_EDENIED : SG_OK;
+}
+
+/* The one place a check decision is made: evaluate the gate for REV. */
+/* Every decision goes to the audit log, denials included. A decision that
+ * cannot be logged is reported; it does not turn a denial into an allow. */
+static int audit_check(git_repository *repo, const sg_policy *pol, const sg_gate_result *res,
+		       const char *rev, int err)
+{
+	json_t *rec = json_object();
+	char reason[1024];
+	int aerr;
+
+	snprintf(reason, sizeof(reason), "%s", err != SG_OK && sg_error_last() ? sg_error_last() : "");
+	json_object_set_new(rec, "op", json_string("check"));
+	json_object_set_new(rec, "rev", json_string(rev));
+	if (res && res->commit[0])
+		json_object_set_new(rec, "commit", json_string(res->commit));
+	json_object_set_new(rec, "decision", json_string(err == SG_OK ? "allowed" : "denied"));
+	json_object_set_new(rec, "exit", json_integer(sg_error_exit_code(err)));
+	if (err != SG_OK)
+		json_object_set_new(rec, "reason", json_string(reason));
+	if (res && res->summary)
+		json_object_set_new(rec, "gate", json_string(res->summary));
+	if (pol && pol->origin)
+		json_object_set_new(rec, "policy", json_string(pol->origin));
+	aerr = sg_audit_append(repo, rec);
+	json_decref(rec);
+	if (aerr < 0)
+		return aerr;
+	if (err != SG_OK)
+		sg_error_set(err, "%s", reason); /* keep the decision's message */
+	return err;
+}
+
+static int check_decide(sg_gate_result *res, git_repository *repo, const sg_policy *pol, const char *rev)
+{
+	return audit_check(repo, pol, res, rev, sg_gate_evaluate(res, repo, pol, rev, NULL));
+}
+
+int sg_cmd_check(sg_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	git_repository *repo = NULL;
+	sg_policy *pol = NULL;
+	sg_gate_result res;
+	const char *rev = "HEAD";
+	int c, err, rc;
+
+	memset(&res, 0, sizeof(res));
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': cli->json = 1; break;
+		case 'h': printf("usage: %s\n", usage_text); return 0;
+		default:
+			sg_error_set(SG_EUSAGE, "unknown option '%s' (use -- before a revision that starts with -)",
+				     argv[optind - 1]);
+			return sg_cli_usage(usage_text);
+		}
+	}
+	if (argc - optind > 1) {
+		sg_error_set(SG_EUSAGE, "check takes one revision, got %d", argc - optind);
+		return sg_cli_usage(usage_text);
+	}
+	if (optind < argc)
+		rev = argv[optind];
+	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
+		return sg_cli_fail(err);
+	if ((err = load_policy(&pol, repo, cli)) < 0) {
+		if ((err = audit_check(repo, NULL, NULL, rev, err)) == SG_ERROR) {
+			rc = sg_cli_fail(err);
+			goto done;
+		}
+		rc = report(cli, NULL, NULL, rev, err);
+		goto done;
+	}
+	err = check_decide(&res, repo, pol, rev);
+	if (err < 0 && err != SG_EDENIED) {
+		rc = sg_cli_fail(err);
+		goto done;
+	}
+	rc = report(cli, &res, pol, rev, err);
+done:
+	sg_gate_result_release(&res);
+	sg_policy_free(pol);
+	git_repository_free(repo);
+	return rc;
+}

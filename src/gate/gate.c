@@ -1,0 +1,210 @@
+/* sg_gate_evaluate: resolve REV, then judge the protected-branch, reviews
+ * and signer rules. Fail closed: allowed only when every required rule said
+ * so; anything that cannot be established is a denied rule with its reason. */
+#include "gate/internal.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SG_REV_MAX 1024
+
+static int peel_denial(const char *rev, git_object *obj)
+{
+	git_object *target = NULL;
+	const char *type = "object";
+
+	if (git_object_peel(&target, obj, GIT_OBJECT_ANY) == 0) {
+		type = git_object_type2string(git_object_type(target));
+		git_object_free(target);
+	} else {
+		type = git_object_type2string(git_object_type(obj));
+	}
+	return sg_error_set(SG_EDENIED, "%s names a %s, not a commit", rev, type);
+}
+
+int sg_gate_resolve_commit(git_oid *out, git_repository *repo, const char *rev)
+{
+	git_object *obj = NULL, *commit = NULL;
+	int ret = SG_EDENIED, err;
+
+	if (!rev || !*rev)
+		return sg_error_set(SG_EDENIED, "no revision given");
+	if (strlen(rev) > SG_REV_MAX)
+		return sg_error_set(SG_EDENIED, "revision longer than %d characters", SG_REV_MAX);
+	if (strcmp(rev, "HEAD") == 0 && git_repository_head_unborn(repo) == 1)
+		return sg_error_set(SG_EDENIED, "HEAD is unborn: the current branch has no commit yet");
+	err = git_revparse_single(&obj, repo, rev);
+	if (err == GIT_ENOTFOUND)
+		return sg_error_set(SG_EDENIED, "unknown revision %s: no such commit, branch or tag", rev);
+	if (err == GIT_EAMBIGUOUS)
+		return sg_error_set(SG_EDENIED, "ambiguous revision %s; give more hex digits or a full ref", rev);
+	if (err < 0)
+		return sg_error_set(SG_EDENIED, "cannot resolve revision %s: %s", rev,
+				    git_error_last() ? git_error_last()->message : "unknown error");
+	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		ret = peel_denial(rev, obj);
+		goto done;
+	}
+	git_oid_cpy(out, git_object_id(commit));
+	ret = SG_OK;
+done:
+	git_object_free(commit);
+	git_object_free(obj);
+	return ret;
+}
+
+static sg_rule *add_rule(sg_gate_result *r, const char *name)
+{
+	sg_rule *rule = &r->rules[r->nrules++];
+
+	rule->name = name;
+	rule->ok = 0;
+	rule->evidence = NULL;
+	return rule;
+}
+
+/* A rule whose facts cannot be established is denied with the reason. */
+static int rule_denied_by(sg_rule *rule, int err)
+{
+	const char *msg = sg_error_last();
+
+	if (err != SG_EDENIED)
+		return err;
+	rule->ok = 0;
+	free(rule->evidence);
+	rule->evidence = strdup(msg ? msg : "cannot be established");
+	return rule->evidence ? SG_OK : sg_error_set(SG_ERROR, "out of memory");
+}
+
+/* Test profiles report the branch and reviews rules without requiring them. */
+static int skipped(const sg_gate_result *r, size_t i, const sg_gate_opts *opts)
+{
+	const char *n = r->rules[i].name;
+
+	return (opts->skip_branch && strcmp(n, "protected-branch") == 0) ||
+	       (opts->skip_reviews && strcmp(n, "reviews") == 0);
+}
+
+static int summarize(sg_gate_result *r, const sg_branch_verdict *bv, const sg_gate_opts *opts)
+{
+	sg_buf b = SG_BUF_INIT;
+	size_t i;
+	int err;
+
+	if (!r->allowed) {
+		for (i = 0; i < r->nrules && (r->rules[i].ok || skipped(r, i, opts)); i++)
+			;
+		if (i == r->nrules)
+			i = 0;
+		if (!(r->denial = strdup(r->nrules && r->rules[i].evidence ? r->rules[i].evidence : "denied")))
+			return sg_error_set(SG_ERROR, "out of memory");
+		err = sg_buf_printf(&b, "denied: %s", r->denial);
+		goto out;
+	}
+	err = sg_buf_puts(&b, "allowed; ");
+	if (err == 0 && bv->ok)
+		err = sg_buf_printf(&b, "%s %s", bv->ref, bv->first_parent ? "first-parent" : "reachable");
+	else if (err == 0)
+		err = sg_buf_puts(&b, "not on a protected branch (test profile)");
+	if (err == 0)
+		err = sg_buf_printf(&b, "; %zu/%d reviews", r->reviewers.n, r->required_reviews);
+	for (i = 0; err == 0 && i < r->review_sources_used.n; i++)
+		err = sg_buf_printf(&b, "%s%s", i ? ", " : " via ", r->review_sources_used.v[i]);
+	for (i = 0; err == 0 && i < r->reviewers.n; i++)
+		err = sg_buf_printf(&b, "%s%s", i ? ", " : ": ", r->reviewers.v[i]);
+	if (err == 0 && opts->skip_reviews && r->nrules > 1 && !r->rules[1].ok)
+		err = sg_buf_puts(&b, " (not required: test profile)");
+out:
+	if (err < 0) {
+		sg_buf_dispose(&b);
+		return err;
+	}
+	r->summary = sg_buf_detach(&b);
+	return SG_OK;
+}
+
+int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy *pol,
+		     const char *rev, const sg_gate_opts *opts)
+{
+	static const sg_gate_opts none = { 0, 0 };
+	sg_branch_verdict bv = { 0 };
+	sg_review_tally tally = { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT };
+	sg_rule *rule;
+	int ret = SG_EDENIED, err, allowed;
+
+	if (!opts)
+		opts = &none;
+	memset(out, 0, sizeof(*out));
+	out->required_reviews = pol->required_reviews;
+	if (!(out->rev = strdup(rev ? rev : "HEAD")))
+		return sg_error_set(SG_ERROR, "out of memory");
+	err = sg_gate_resolve_commit(&out->commit_id, repo, out->rev);
+	if (err < 0) {
+		rule = add_rule(out, "revision");
+		if ((ret = rule_denied_by(rule, err)) < 0 || (ret = summarize(out, &bv, opts)) < 0)
+			goto done;
+		ret = sg_error_set(SG_EDENIED, "%s", out->denial);
+		goto done;
+	}
+	git_oid_tostr(out->commit, sizeof(out->commit), &out->commit_id);
+
+	rule = add_rule(out, "protected-branch");
+	err = sg_gate_branch_rule(&bv, repo, pol, &out->commit_id);
+	if (err == SG_OK) {
+		rule->ok = bv.ok;
+		rule->evidence = bv.evidence;
+		bv.evidence = NULL;
+		if (bv.ok && !(out->branch_ref = strdup(bv.ref))) {
+			ret = sg_error_set(SG_ERROR, "out of memory");
+			goto done;
+		}
+	} else if ((ret = rule_denied_by(rule, err)) < 0) {
+		goto done;
+	}
+
+	rule = add_rule(out, "reviews");
+	err = sg_gate_reviews_rule(rule, &tally, repo, pol, &out->commit_id,
+				   bv.ok && bv.has_merge ? &bv.merge : NULL);
+	if (err < 0 && (ret = rule_denied_by(rule, err)) < 0)
+		goto done;
+	out->reviewers = tally.counted;
+	out->review_sources_used = tally.sources;
+	memset(&tally.counted, 0, sizeof(tally.counted));
+	memset(&tally.sources, 0, sizeof(tally.sources));
+
+	rule = add_rule(out, "signer");
+	if ((err = sg_gate_signer_rule(rule, &out->signer, repo, pol)) < 0 &&
+	    (ret = rule_denied_by(rule, err)) < 0)
+		goto done;
+
+	allowed = 1;
+	for (size_t i = 0; i < out->nrules; i++)
+		allowed &= out->rules[i].ok || skipped(out, i, opts);
+	out->allowed = allowed;
+	if ((ret = summarize(out, &bv, opts)) < 0)
+		goto done;
+	ret = allowed ? SG_OK : sg_error_set(SG_EDENIED, "%s", out->denial);
+done:
+	sg_branch_verdict_release(&bv);
+	sg_review_tally_release(&tally);
+	return ret;
+}
+
+void sg_gate_result_release(sg_gate_result *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nrules; i++)
+		free(r->rules[i].evidence);
+	free(r->rev);
+	free(r->branch_ref);
+	sg_strlist_release(&r->reviewers);
+	sg_strlist_release(&r->review_sources_used);
+	free(r->signer);
+	free(r->summary);
+	free(r->denial);
+	memset(r, 0, sizeof(*r));
+}

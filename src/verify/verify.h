@@ -1,0 +1,160 @@
+/* The reviewer's side: verify one artifact's signature, timestamp, chain,
+ * revocation status and signing event; collect the recorded events for
+ * `log` and `revoke`; the setup checks of `doctor`. */
+#ifndef SG_VERIFY_VERIFY_H
+#define SG_VERIFY_VERIFY_H
+
+#include <git2.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/strlist.h"
+#include "notes/notes.h"
+#include "policy/policy.h"
+
+#define SG_DEFAULT_NOTES_REF "refs/notes/signatures"
+#define SG_SIG_MAX (1024 * 1024)          /* bytes in a .p7s / .asc / .asc.tsr */
+
+/* ---- verify (verify.c, cms.c, openpgp.c) ---- */
+
+typedef struct sg_verify_opts {
+	const char *rev;          /* NULL: a matching event anywhere in the notes */
+	const char *profile;      /* NULL: choose by profile.artifacts, else try each profile */
+	time_t now;               /* 0: time(NULL) (the time a timestamp-less signature is judged at) */
+} sg_verify_opts;
+
+typedef struct sg_verify_result {
+	int ok;                   /* 1 only when every check passed */
+	char *reason;             /* why it failed (NULL when ok) */
+	char *artifact;           /* as given */
+	char *display;            /* relative to the work tree (as in notes) */
+	char sha256[65];          /* of the artifact ("" when not read) */
+	char *signature;          /* path of FILE.p7s / FILE.asc (NULL when none) */
+	char sig_sha256[65];      /* of the signature file */
+	const char *format;       /* "cms" | "openpgp" (static) */
+	char *profile;            /* the profile whose anchor / keys vouched */
+	char id_key[32];          /* "Signer-Cert-Sha256" | "Signer-Key-Fingerprint" */
+	char signer_id[129];
+	char *signer_subject;
+	time_t not_after;         /* cms: signer cert validity end */
+	int timestamped;          /* 1: a verified timestamp judged the signature */
+	time_t ts_time;
+	char ts_text[32];
+	char event_commit[GIT_OID_HEXSZ + 1]; /* where the signing event was found */
+	char *event_ref;
+	char *signed_at, *signed_by, *tag;
+} sg_verify_result;
+
+/* Verify one FILE. Returns SG_OK when verified, SG_EVERIFY with the reason
+ * (also in out->reason) when not, another SG_E* on an operational error.
+ * `out` is filled as far as verification got, in every case. */
+int sg_verify_file(sg_verify_result *out, git_repository *repo, const sg_policy *pol,
+		   const char *path, const sg_verify_opts *opts);
+void sg_verify_result_release(sg_verify_result *r);
+
+/* What the crypto check of one signature established (cms.c, openpgp.c). */
+typedef struct sg_sig_check {
+	char id_key[32];
+	char id[129];             /* cert sha256 hex / OpenPGP fingerprint (uppercase) */
+	char subject[512];
+	time_t not_after;
+	int timestamped;
+	time_t ts_time;
+} sg_sig_check;
+
+/* CMS, in two steps so that several profiles can be tried over one read
+ * of the artifact. open: parse the DER SignedData (exactly one signer) and
+ * check it over the artifact at fd (read from its current offset to EOF;
+ * its SHA-256 goes to sha256_out): SG_EVERIFY "does not match the
+ * artifact". check: the timestamp token (unsigned attribute
+ * id-smime-aa-timeStampToken over the signature value) against
+ * prof->tsa_trust_anchor, then the chain to prof->trust_anchor (purpose
+ * any) at the token's time, or at `now` without a token, then the
+ * codeSigning EKU. SG_EVERIFY with the reason. */
+typedef struct sg_cms_sig sg_cms_sig;
+int sg_cms_sig_open(sg_cms_sig **out, const unsigned char *der, size_t len, int fd,
+		    unsigned char sha256_out[32]);
+int sg_cms_sig_check(sg_sig_check *out, const sg_cms_sig *s, const sg_profile *prof, time_t now);
+/* The signer (cert sha256 and subject) without judging it. */
+int sg_cms_sig_signer(sg_sig_check *out, const sg_cms_sig *s);
+void sg_cms_sig_free(sg_cms_sig *s);
+
+/* OpenPGP: open verifies `asc` over the artifact at fd with GPGME (the
+ * signer's public key must be in the keyring); check: the signer's
+ * fingerprint is in prof->allowed_key (or prof->key), the timestamp
+ * response `tsr` (may be NULL) over the asc bytes against
+ * prof->tsa_trust_anchor, and key expiry/revocation at the judged time. */
+typedef struct sg_pgp_sig sg_pgp_sig;
+int sg_pgp_sig_open(sg_pgp_sig **out, const unsigned char *asc, size_t len, int fd);
+int sg_pgp_sig_check(sg_sig_check *out, const sg_pgp_sig *s, const unsigned char *asc,
+		     size_t asclen, const unsigned char *tsr, size_t tsrlen,
+		     const sg_profile *prof, time_t now);
+void sg_pgp_sig_free(sg_pgp_sig *s);
+
+/* ---- events across history (events.c) ---- */
+
+typedef struct sg_logged_event {
+	sg_event ev;
+	char commit[GIT_OID_HEXSZ + 1];
+	const char *notes_ref;    /* points into sg_event_log.refs */
+	time_t signed_at;         /* Signed-At, 0 when absent or unparsable */
+	time_t ts_time;           /* Timestamp: time, 0 when none */
+	size_t seq;               /* collection order (later = newer within a note) */
+} sg_logged_event;
+
+typedef struct sg_event_log {
+	sg_logged_event *v;
+	size_t n, cap;
+	size_t skipped;           /* paragraphs that are not events */
+	size_t notes;             /* notes read */
+	sg_strlist refs;          /* notes refs read */
+} sg_event_log;
+
+/* The notes refs where events live: refs/notes/signatures and every
+ * profile's notesRef (pol may be NULL). */
+int sg_verify_notes_refs(sg_strlist *out, const sg_policy *pol);
+/* Collect the events of every note under `refs` (revrange NULL), or of the
+ * commits in `revrange` ("A..B", "A...B" or one rev: its history). */
+int sg_event_log_collect(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
+			 const char *revrange);
+/* Newest first by Signed-At (ties: later recorded first). */
+void sg_event_log_sort(sg_event_log *log);
+void sg_event_log_release(sg_event_log *log);
+/* The signer id of an event: Signer-Cert-Sha256 or Signer-Key-Fingerprint. */
+const char *sg_event_signer(const sg_event *ev);
+/* The policy's revocation of the event's signer (ids compared in lowercase), or NULL. */
+const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *ev);
+/* The time of an event's Timestamp: value ("2026-...Z (url)"); 0 when none. */
+time_t sg_event_ts_time(const sg_event *ev);
+
+/* ---- rotation (rotation.c): used by sign (pipeline) and doctor ---- */
+
+/* Judge a certificate's dates for a profile at `now`: expired or not yet
+ * valid -> SG_EDENIED; notBefore older than profile.maxKeyAgeDays ->
+ * SG_EDENIED ("rotate"); within certExpiryWarnDays of notAfter -> SG_OK
+ * with *warning set (caller frees; NULL otherwise). 0 dates are unknown
+ * (openpgp) and pass. */
+int sg_verify_cert_dates(char **warning, const sg_profile *prof, time_t not_before,
+			 time_t not_after, time_t now);
+
+/* ---- doctor (doctor.c) ---- */
+
+typedef enum { SG_CHECK_OK = 0, SG_CHECK_WARN = 1, SG_CHECK_FAIL = 2 } sg_check_status;
+
+typedef void (*sg_doctor_cb)(sg_check_status st, const char *what, const char *detail,
+			     void *payload);
+
+typedef struct sg_doctor_opts {
+	int login;                /* log in to PKCS#11 tokens (asks the PIN) */
+	int skip_tsa;             /* do not contact the TSAs */
+	time_t now;               /* 0: time(NULL) */
+} sg_doctor_opts;
+
+/* Run every check of the setup, reporting each through cb. Returns the
+ * worst status seen. `pol` may be NULL when it could not be loaded (the
+ * caller reports that). */
+sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
+			      const sg_doctor_opts *opts, sg_doctor_cb cb, void *payload);
+
+#endif

@@ -1,0 +1,87 @@
+#!/bin/sh
+# signgate check: REV forms and the protected-branch rule.
+. "$SG_TOP/tests/lib/test-lib.sh"
+. "$SG_TOP/tests/lib/gate-lib.sh"
+
+gate_repo r protectedBranch=main requiredReviews=1 firstParent=true
+reviewed_commit r "second" "Reviewed-by: Bob <bob@example.com>"
+expect 0 "linear history: HEAD on main" -- sg check
+grep_out "ok   protected-branch  refs/heads/main first-parent (tip)" "evidence names the branch"
+grep_out "^allowed" "decision printed"
+expect 0 "the first commit, by sha" -- sg check "$(git -C r rev-parse HEAD~1)"
+grep_out "1 commit behind tip" "distance to the tip"
+expect 0 "branch name as REV" -- sg check main
+
+# A commit only on a feature branch.
+git -C r checkout -q -b feature
+reviewed_commit r "feature work" "Reviewed-by: Bob <bob@example.com>"
+expect 3 "commit only on a feature branch" -- sg check
+grep_out "DENY protected-branch" "branch rule denied"
+grep_out "signgate: denied: .* is not on refs/heads/main" "diagnostic on stderr"
+
+# The feature branch edits .signgate to allow itself: the policy comes from main's tip.
+write_policy r protectedBranch='*' requiredReviews=0
+git -C r commit -q -am "allow everything" -m "Reviewed-by: Bob <bob@example.com>"
+expect 3 "a feature branch cannot relax its own policy" -- sg check
+grep_out "is not on refs/heads/main" "judged by main's policy"
+git -C r checkout -q main
+expect 0 "main itself still allowed" -- sg check
+
+# Reachable but not first-parent.
+git -C r checkout -q -b topic main
+reviewed_commit r "topic" "Reviewed-by: Bob <bob@example.com>"
+topic=$(git -C r rev-parse HEAD)
+git -C r checkout -q main
+reviewed_commit r "main moves" "Reviewed-by: Bob <bob@example.com>"
+git -C r merge -q --no-ff topic -m "Merge topic" -m "Reviewed-by: Carol <carol@example.com>"
+expect 3 "merged commit is not first-parent" -- sg check "$topic"
+grep_out "reachable from refs/heads/main but not on its first-parent chain" "says why"
+write_policy r protectedBranch=main requiredReviews=1 firstParent=false
+git -C r commit -q -am "firstParent off" -m "Reviewed-by: Bob <bob@example.com>"
+expect 0 "merged commit allowed without firstParent" -- sg check "$topic"
+grep_out "refs/heads/main reachable (merged by" "merge named"
+expect 3 "the feature branch commit is still denied" -- sg check feature
+
+# Tags: lightweight and annotated, peeled; a tag on an unreviewed commit.
+git -C r tag v1.0
+git -C r tag -a -m "release" v1.1
+expect 0 "lightweight tag as REV" -- sg check v1.0
+expect 0 "annotated tag as REV" -- sg check v1.1
+grep_out "$(git -C r rev-parse HEAD | cut -c1-7)" "the peeled commit is judged"
+git -C r commit -q --allow-empty -m "unreviewed"
+git -C r tag -a -m "release" v1.2
+expect 3 "tag on an unreviewed commit" -- sg check v1.2
+grep_out "0 of 1 required review" "reviews rule says why"
+git -C r tag -a -m tree treetag 'HEAD^{tree}'
+expect 3 "a tag of a tree is not a commit" -- sg check treetag
+grep_out "names a tree, not a commit" "says what it names"
+
+# Detached HEAD.
+git -C r checkout -q --detach v1.1
+expect 0 "detached HEAD on a reviewed main commit" -- sg check
+git -C r checkout -q --detach feature
+expect 3 "detached HEAD on a feature commit" -- sg check
+git -C r checkout -q main
+
+# REV that does not exist, REV starting with '-', usage errors.
+expect 3 "unknown revision" -- sg check no-such-branch
+grep_out "unknown revision no-such-branch" "names the revision"
+expect 3 "-- then a REV starting with '-' is a revision" -- sg check -- -x
+grep_out "unknown revision -x" "taken as a revision"
+expect 2 "an option that does not exist" -- sg check -x
+expect 2 "two revisions" -- sg check main feature
+
+# --json parsed by jq, for allowed and denied.
+expect 0 "--json allowed" -- sg --json check v1.1
+check "json: allowed true, 3 rules, reviewer" sh -c "jq -e '.allowed == true and (.rules | length) == 3 and .decision == \"allowed\" and (.policy | startswith(\"blob \")) and .reviewers == [\"bob@example.com\"] and .required_reviews == 1' '$TRASH/out' >/dev/null"
+expect 3 "--json denied" -- sg check --json feature
+check "json: allowed false, denial decision" sh -c "jq -e '.allowed == false and (.decision | startswith(\"denied: \")) and .rules[0].ok == false and .rules[0].rule == \"protected-branch\"' '$TRASH/out' >/dev/null"
+
+# Unborn HEAD.
+git init -q -b main r2
+git -C r2 commit -q --allow-empty -m x
+expect 3 "repository without a policy" -- "$SIGNGATE" -C r2 check
+git -C r2 checkout -q --orphan fresh
+expect 3 "unborn HEAD" -- "$SIGNGATE" -C r2 --policy "$TRASH/r/.signgate" check
+grep_out "HEAD is unborn" "says HEAD is unborn"
+done_testing
