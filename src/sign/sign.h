@@ -61,21 +61,4 @@ void sg_signature_release(sg_signature *s);
 extern const sg_sign_backend sg_sign_cms;
 extern const sg_sign_backend sg_sign_openpgp;
 
-/* cms: verify FILE.p7s against the artifact's SHA-256 without reading the
- * content again: one signer, SHA-256, contentType id-data, messageDigest,
- * the signature over the signed attributes, the codeSigning EKU and the
- * chain to `trust_anchor` (PEM) at time `at` (0: now; pass the timestamp's
- * genTime to judge an old signature). SG_EVERIFY with a reason on failure.
- * The embedded RFC 3161 token (if any) and the signature value it must
- * cover are returned for sg_tsa_verify(..., is_token=1, sig_value, ...). */
-typedef struct sg_cms_verified {
-	sg_signer_info signer;        /* hardware is always 0 here */
-	sg_buf ts_token;              /* DER TimeStampToken; empty when none */
-	sg_buf sig_value;             /* the SignerInfo signature value */
-} sg_cms_verified;
-
-int sg_cms_verify(sg_cms_verified *out, const unsigned char *der, size_t len,
-		  const unsigned char sha256[32], const char *trust_anchor, time_t at);
-void sg_cms_verified_release(sg_cms_verified *v);
-
 #endif
