@@ -14,8 +14,12 @@
 #     other.pem other.key           codeSigning cert issued by other-ca
 #     tsa-ca.pem tsa-ca.key         the TSA's CA
 #     tsa.pem tsa.key               TSA cert, CRITICAL extendedKeyUsage timeStamping
-#     tsa.cnf                       config for `openssl ts -reply -config DIR/tsa.cnf`
-#     tsa-bad.pem tsa-bad.key       a TSA cert from other-ca (untrusted TSA)
+#     rogue-ca.pem rogue-tsa.pem rogue-tsa.key   an untrusted TSA
+#     tsa.cnf                       `openssl ts -reply -config DIR/tsa.cnf` (section
+#                                   tsa_ok, the default; tsa_rogue: the untrusted TSA).
+#                                   Same names as tests/lib/tsa.sh's sg_tsa_pki, so
+#                                   sg_tsa_start DIR MODE serves from this PKI; the
+#                                   serial file is $SG_TSA_SERIAL when set.
 #   Every *.key is mode 0600. Returns non-zero (and says why) on failure.
 #
 #   sg_pki_cert NAME CADIR CA EKU DIR [-startdate X -enddate Y]
@@ -117,26 +121,32 @@ sg_pki_make() { # DIR
 	sg_pki_cert other "Untrusted Signer" other-ca codesign "$dir" &&
 	sg_pki_ca_root "$dir" tsa-ca "signgate Test TSA CA" &&
 	sg_pki_cert tsa "signgate Test TSA" tsa-ca timestamping "$dir" &&
-	sg_pki_cert tsa-bad "Untrusted TSA" other-ca timestamping "$dir" &&
-	sg_pki_tsa_cnf "$dir" tsa >"$dir/tsa.cnf" &&
-	sg_pki_tsa_cnf "$dir" tsa-bad >"$dir/tsa-bad.cnf"
+	sg_pki_ca_root "$dir" rogue-ca "rogue TSA CA" &&
+	sg_pki_cert rogue-tsa "rogue TSA" rogue-ca timestamping "$dir" &&
+	sg_pki_tsa_cnf "$dir" >"$dir/tsa.cnf"
 }
 
-sg_pki_tsa_cnf() { # DIR NAME: an `openssl ts -reply` configuration
-	echo 01 >"$1/.$2.serial"
+sg_pki_tsa_cnf() { # DIR: an `openssl ts -reply` configuration
+	echo 01 >"$1/.tsa.serial"
 	cat <<EOF
+# default for \$ENV::SG_TSA_SERIAL when the environment does not set it
+SG_TSA_SERIAL = $1/.tsa.serial
 [tsa]
-default_tsa = tsa_config
-[tsa_config]
+default_tsa = tsa_ok
+EOF
+	for s in "tsa_ok tsa tsa" "tsa_rogue rogue-tsa rogue-ca"; do
+		set -- "$1" $s
+		cat <<EOF
+[$2]
 dir = $1
-serial = $1/.$2.serial
+serial = \$ENV::SG_TSA_SERIAL
 crypto_device = builtin
-signer_cert = $1/$2.pem
-certs = $1/$2.pem
-signer_key = $1/$2.key
+signer_cert = $1/$3.pem
+certs = $1/$4.pem
+signer_key = $1/$3.key
 signer_digest = sha256
-default_policy = 1.3.6.1.4.1.4146.2.3
-other_policies = 1.3.6.1.4.1.4146.2.2
+default_policy = 1.3.6.1.4.1.55555.1.1
+other_policies = 1.3.6.1.4.1.55555.1.2
 digests = sha256, sha384, sha512
 accuracy = secs:1
 ordering = no
@@ -144,4 +154,5 @@ tsa_name = yes
 ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 EOF
+	done
 }
