@@ -94,6 +94,8 @@ tsa_name = yes
 ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 
+# No tsa_name here: OpenSSL then checks the signature only when asked to
+# (TS_VFY_SIGNATURE), so the client's flags are really exercised.
 [ tsa_rogue ]
 dir = $d
 serial = \$ENV::SG_TSA_SERIAL
@@ -106,7 +108,7 @@ default_policy = 1.3.6.1.4.1.55555.1.1
 digests = sha256
 accuracy = secs:1
 ordering = no
-tsa_name = yes
+tsa_name = no
 ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 EOF
@@ -114,18 +116,17 @@ EOF
 }
 
 SG_TSA_PIDS=${SG_TSA_PIDS:-}
-sg_tsa_n=0
 
 sg_tsa_start() {
 	d=$1 mode=$2
 	shift 2 || return 1
 	[ -f "$d/tsa.cnf" ] || { echo "sg_tsa_start: no $d/tsa.cnf; run sg_tsa_pki $d first" >&2; return 1; }
-	sg_tsa_n=$((sg_tsa_n + 1))
-	pf=$d/tsa-$mode-$$-$sg_tsa_n.port
-	rm -f "$pf"
-	python3 "$(sg_tsa_lib)/tsa-server.py" --dir "$d" --mode "$mode" --port-file "$pf" "$@" \
-		</dev/null >>"$d/tsa-server.log" 2>&1 &
-	SG_TSA_PID=$!
+	pf=$(mktemp "$d/tsa-$mode.XXXXXX") || return 1  # empty until the server renames its port file over it
+	# Detached (not a job of this shell): a later bare `wait` must not wait
+	# for the server's lifetime.
+	(python3 "$(sg_tsa_lib)/tsa-server.py" --dir "$d" --mode "$mode" --port-file "$pf" "$@" \
+		</dev/null >>"$d/tsa-server.log" 2>&1 & echo $! >"$pf.pid")
+	SG_TSA_PID=$(cat "$pf.pid") && rm -f "$pf.pid"
 	SG_TSA_PIDS="$SG_TSA_PIDS $SG_TSA_PID"
 	if command -v sg_at_exit >/dev/null 2>&1; then sg_at_exit "kill $SG_TSA_PID"; fi
 	i=0
@@ -134,12 +135,13 @@ sg_tsa_start() {
 		if [ "$i" -gt 100 ] || ! kill -0 "$SG_TSA_PID" 2>/dev/null; then
 			echo "sg_tsa_start: the test TSA ($mode) did not start; see $d/tsa-server.log" >&2
 			kill "$SG_TSA_PID" 2>/dev/null
+			rm -f "$pf" "$pf.pid"
 			return 1
 		fi
 		sleep 0.05
 	done
 	SG_TSA_URL=http://127.0.0.1:$(cat "$pf")/
-	rm -f "$pf"
+	rm -f "$pf" "$pf.pid"
 	export SG_TSA_URL SG_TSA_PID
 	echo "$SG_TSA_URL"
 }
