@@ -87,7 +87,7 @@ class State:
         self.args = args
         self.lock = threading.Lock()
         self.count = 0
-        self.work = tempfile.mkdtemp(prefix="sgtsa.")
+        self.work = tempfile.mkdtemp(prefix="sgtsasrv.")
         self.serial = os.path.join(self.work, "serial")
         with open(self.serial, "w") as f:
             f.write("01\n")
