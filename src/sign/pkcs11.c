@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -19,6 +20,7 @@
 #define SG_CKR_PIN_LOCKED 0xA4UL
 
 #define SG_PKCS11_URI_MAX 4096
+#define SG_PKCS11_FIND_ATTEMPTS 8
 
 struct sg_pkcs11_key {
 	PKCS11_CTX *ctx;
@@ -315,6 +317,30 @@ static int find_key(EVP_PKEY **out, PKCS11_TOKEN *tok, const sg_pkcs11_uri *u)
 	return SG_OK;
 }
 
+/* Load the module, list the slots, pick the token the URI names (or none). */
+static int find_slot(sg_pkcs11_key *k, PKCS11_SLOT **slot, const sg_pkcs11_uri *u,
+		     const char *module)
+{
+	unsigned int i;
+
+	*slot = NULL;
+	if (PKCS11_CTX_load(k->ctx, module) != 0)
+		return sg_error_set_openssl(SG_ERROR, "cannot load the PKCS#11 module %s; set "
+					    "pkcs11Module in the profile or module-path in the key URI",
+					    module);
+	k->loaded = 1;
+	if (PKCS11_enumerate_slots(k->ctx, &k->slots, &k->nslots) != 0) {
+		k->slots = NULL;
+		k->nslots = 0;
+		return sg_error_set_openssl(SG_ERROR, "cannot list the slots of PKCS#11 module %s",
+					    module);
+	}
+	for (i = 0; i < k->nslots && !*slot; i++)
+		if (token_matches(k->slots[i].token, u))
+			*slot = &k->slots[i];
+	return SG_OK;
+}
+
 void sg_pkcs11_key_close(sg_pkcs11_key *k)
 {
 	if (!k)
@@ -337,8 +363,7 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 	sg_pkcs11_key *k = NULL;
 	PKCS11_SLOT *slot = NULL;
 	const char *module;
-	unsigned int i;
-	int ret;
+	int ret, attempt;
 
 	if ((ret = sg_pkcs11_uri_parse(&u, uri)) < 0)
 		return ret;
@@ -355,20 +380,22 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 		ret = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
 	}
-	if (PKCS11_CTX_load(k->ctx, module) != 0) {
-		ret = sg_error_set_openssl(SG_ERROR, "cannot load the PKCS#11 module %s; set "
-					   "pkcs11Module in the profile or module-path in the key URI", module);
-		goto done;
+	/* A token store being rewritten by another process (SoftHSM's file
+	 * store, several signgate runs at once) can hide the token for a
+	 * moment: look again, with the module reloaded, before saying it is absent. */
+	for (attempt = 0; attempt < SG_PKCS11_FIND_ATTEMPTS && !slot; attempt++) {
+		if (attempt > 0) {
+			struct timespec ts = { 0, 50000000L * attempt };
+			PKCS11_release_all_slots(k->ctx, k->slots, k->nslots);
+			k->slots = NULL;
+			k->nslots = 0;
+			PKCS11_CTX_unload(k->ctx);
+			k->loaded = 0;
+			nanosleep(&ts, NULL);
+		}
+		if ((ret = find_slot(k, &slot, &u, module)) < 0)
+			goto done;
 	}
-	k->loaded = 1;
-	if (PKCS11_enumerate_slots(k->ctx, &k->slots, &k->nslots) != 0) {
-		k->slots = NULL;
-		ret = sg_error_set_openssl(SG_ERROR, "cannot list the slots of PKCS#11 module %s", module);
-		goto done;
-	}
-	for (i = 0; i < k->nslots && !slot; i++)
-		if (token_matches(k->slots[i].token, &u))
-			slot = &k->slots[i];
 	if (!slot) {
 		ret = no_token_error(k, &u, module);
 		goto done;
