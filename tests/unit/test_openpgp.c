@@ -10,16 +10,15 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
-#include "core/secret.h"
 #include "sign/sign.h"
 #include "tsa/tsa.h"
 
@@ -32,118 +31,8 @@ static char g_fpr_expired[65];
 static char g_fpr_revoked[65];
 static char g_fpr_disabled[65];
 static const char *g_pass = "correct horse battery";  /* test-only */
-
-/* ---- TEMPORARY STAND-INS (remove after `git merge main` brings
- * src/core/secret.c, src/sign/backend.c and src/tsa/tsa.c) ---------------- */
-int sg_secret_new(sg_secret **out, size_t cap)
-{
-	sg_secret *s = calloc(1, sizeof(*s));
-	if (!s || !(s->data = calloc(1, cap + 1))) {
-		free(s);
-		return sg_error_set(SG_ERROR, "out of memory");
-	}
-	s->cap = cap;
-	*out = s;
-	return SG_OK;
-}
-
-void sg_secret_free(sg_secret *s)
-{
-	if (!s)
-		return;
-	memset(s->data, 0, s->cap);
-	free(s->data);
-	free(s);
-}
-
-int sg_secret_obtain(sg_secret **out, const char *pin_source, const char *what)
-{
-	const char *v = getenv("SIGNGATE_PIN");
-	sg_secret *s;
-	int err;
-
-	(void)pin_source;
-	if (!v || isatty(0))
-		return sg_error_set(SG_ERROR, "no %s: set SIGNGATE_PIN or run on a terminal", what);
-	if ((err = sg_secret_new(&s, strlen(v))) < 0)
-		return err;
-	memcpy(s->data, v, strlen(v));
-	s->len = strlen(v);
-	*out = s;
-	return SG_OK;
-}
-
-void sg_signature_release(sg_signature *s)
-{
-	sg_buf_dispose(&s->sig);
-	sg_buf_dispose(&s->tsr);
-	free(s->ts_url);
-	memset(s, 0, sizeof(*s));
-}
-
-void sg_tsa_token_release(sg_tsa_token *t)
-{
-	sg_buf_dispose(&t->token);
-	sg_buf_dispose(&t->response);
-	free(t->url);
-	t->url = NULL;
-}
-
-/* "standin:ok" answers through `openssl ts -reply`; anything else fails. */
-int sg_tsa_stamp(sg_tsa_token *out, const sg_tsa_config *cfg,
-		 const unsigned char *data, size_t len)
-{
-	char path[128], cmd[1024], buf[4096];
-	FILE *f;
-	size_t n;
-	sg_tsa_token t;
-
-	memset(&t, 0, sizeof(t));
-	if (!cfg->urls->n || strcmp(cfg->urls->v[0], "standin:ok") != 0)
-		return sg_error_set(SG_ERROR, "no TSA answered: %s: HTTP 500", cfg->urls->v[0]);
-	snprintf(path, sizeof(path), "%s/tsa-in", g_work);
-	f = fopen(path, "wb");
-	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-		return sg_error_set(SG_ERROR, "stand-in TSA: cannot write");
-	snprintf(cmd, sizeof(cmd), "cd %s && openssl ts -query -data tsa-in -sha256 -cert -out q.tsq "
-		 "2>/dev/null && openssl ts -reply -config tsa.cnf -queryfile q.tsq -out r.tsr "
-		 "2>/dev/null", g_work);
-	if (system(cmd) != 0)
-		return sg_error_set(SG_ERROR, "stand-in TSA: openssl ts -reply failed");
-	snprintf(path, sizeof(path), "%s/r.tsr", g_work);
-	if (!(f = fopen(path, "rb")))
-		return sg_error_set(SG_ERROR, "stand-in TSA: no reply");
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sg_buf_put(&t.response, buf, n);
-	fclose(f);
-	t.gen_time = time(NULL);
-	strftime(t.gen_time_text, sizeof(t.gen_time_text), "%Y-%m-%dT%H:%M:%SZ",
-		 gmtime_r(&t.gen_time, &(struct tm){ 0 }));
-	t.url = strdup(cfg->urls->v[0]);
-	*out = t;
-	return SG_OK;
-}
-
-static int standin_tsa_pki(void)
-{
-	char cmd[2048];
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && "
-		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-		 "-out ca.pem -subj '/CN=Test TSA CA' -days 30 -addext basicConstraints=critical,CA:TRUE "
-		 "-addext keyUsage=critical,keyCertSign 2>/dev/null && "
-		 "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tsa.key "
-		 "-out tsa.csr -subj '/CN=Test TSA' 2>/dev/null && "
-		 "printf 'extendedKeyUsage=critical,timeStamping\\nbasicConstraints=CA:FALSE\\n' >tsa.ext && "
-		 "openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 "
-		 "-extfile tsa.ext -out tsa.pem 2>/dev/null && echo 01 >serial && "
-		 "printf '[tsa]\\ndefault_tsa = t\\n[t]\\nserial = ./serial\\nsigner_cert = ./tsa.pem\\n"
-		 "certs = ./ca.pem\\nsigner_key = ./tsa.key\\nsigner_digest = sha256\\n"
-		 "default_policy = 1.2.3.4.1\\ndigests = sha256\\ness_cert_id_alg = sha256\\n' >tsa.cnf",
-		 g_work);
-	return system(cmd);
-}
-/* ---- END OF TEMPORARY STAND-INS ------------------------------------------ */
+static char g_tsa_url[128];     /* tests/lib/tsa.sh server, mode ok */
+static long g_tsa_pid;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -176,6 +65,23 @@ static int read_line(FILE *f, char *out, size_t n)
 		return -1;
 	out[strcspn(out, "\n")] = '\0';
 	return out[0] ? 0 : -1;
+}
+
+/* A local TSA (tests/lib/tsa.sh) with its PKI in g_work; it also stops
+ * by itself after its lifetime. */
+static int tsa_start(void)
+{
+	char cmd[512];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && . tests/lib/tsa.sh && sg_tsa_pki %s && "
+		 "sg_tsa_start %s ok --lifetime 300 >/dev/null && echo \"$SG_TSA_URL $SG_TSA_PID\"",
+		 top(), g_work, g_work);
+	if (!(p = popen(cmd, "r")))
+		return -1;
+	ok = fscanf(p, "%127s %ld", g_tsa_url, &g_tsa_pid) == 2;
+	return pclose(p) == 0 && ok ? 0 : -1;
 }
 
 static int group_setup(void **state)
@@ -212,12 +118,14 @@ static int group_setup(void **state)
 	if (pclose(p) != 0 || strlen(g_fpr_pass) != 40 || strlen(g_fpr_sub) != 40)
 		return -1;
 	setenv("GNUPGHOME", g_home, 1);
-	return standin_tsa_pki() == 0 ? 0 : -1;
+	return tsa_start();
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
+	if (g_tsa_pid > 0)
+		kill((pid_t)g_tsa_pid, SIGTERM);
 	sh(". %s/tests/lib/gpg.sh && GNUPGHOME=%s sg_gpg_cleanup", top(), g_home);
 	sh("rm -rf %s", g_work);
 	return 0;
@@ -590,38 +498,44 @@ static void test_timestamp_over_asc(void **state)
 	sg_signer *s = NULL;
 	sg_signature sig;
 	sg_artifact a;
-	char path[256], asc[300], tsr[300];
+	char path[256], asc[300], tsr[300], ca[128];
 
 	(void)state;
 	memset(&sig, 0, sizeof(sig));
-	assert_int_equal(sg_strlist_add(&urls, "standin:ok"), SG_OK);
+	snprintf(ca, sizeof(ca), "%s/tsa-ca.pem", g_work);
+	assert_int_equal(sg_strlist_add(&urls, g_tsa_url), SG_OK);
 	cfg.urls = &urls;
-	cfg.trust_anchor = "ca.pem";
+	cfg.trust_anchor = ca;
+	cfg.connect_timeout_ms = 2000;
+	cfg.total_timeout_ms = 5000;
+	cfg.attempts = 1;
+	cfg.max_response = 256 * 1024;
 	profile_init(&prof, g_fpr_nopass);
 	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_OK);
 	artifact_make(&a, path, sizeof(path), "stamped.bin", "stamped\n");
 	assert_int_equal(sg_sign_openpgp.sign(s, &a, &cfg, &sig), SG_OK);
 	assert_int_equal(sig.timestamped, 1);
 	assert_true(sig.tsr.size > 0);
-	assert_string_equal(sig.ts_url, "standin:ok");
+	assert_string_equal(sig.ts_url, g_tsa_url);
 	assert_true(sig.ts_time > 0 && strlen(sig.ts_text) == 20);
 	snprintf(asc, sizeof(asc), "%s.asc", path);
 	snprintf(tsr, sizeof(tsr), "%s.asc.tsr", path);
 	write_file(asc, sig.sig.ptr, sig.sig.size);
 	write_file(tsr, sig.tsr.ptr, sig.tsr.size);
 	assert_int_equal(sh("gpg --batch --verify %s %s 2>/dev/null", asc, path), 0);
-	assert_int_equal(sh("openssl ts -verify -data %s -in %s -CAfile %s/ca.pem >/dev/null 2>&1",
-			    asc, tsr, g_work), 0);
+	assert_int_equal(sh("openssl ts -verify -data %s -in %s -CAfile %s >/dev/null 2>&1",
+			    asc, tsr, ca), 0);
 	/* twin: the token is over the .asc, not over the artifact */
-	assert_int_not_equal(sh("openssl ts -verify -data %s -in %s -CAfile %s/ca.pem >/dev/null 2>&1",
-				path, tsr, g_work), 0);
+	assert_int_not_equal(sh("openssl ts -verify -data %s -in %s -CAfile %s >/dev/null 2>&1",
+				path, tsr, ca), 0);
 	sg_signature_release(&sig);
 
-	/* a TSA failure: an error, nothing handed out */
+	/* a TSA failure: an error that says so, nothing handed out */
 	sg_strlist_release(&urls);
 	assert_int_equal(sg_strlist_add(&urls, "http://127.0.0.1:9/"), SG_OK);
 	assert_int_equal(sg_sign_openpgp.sign(s, &a, &cfg, &sig), SG_ERROR);
-	assert_msg("HTTP 500");
+	assert_msg("http://127.0.0.1:9/");
+	assert_int_equal(sig.tsa_failed, 1);
 	assert_empty(&sig);
 	assert_null(sig.ts_url);
 	sg_strlist_release(&urls);
