@@ -42,6 +42,15 @@ run openssl ts -verify -token_in -in "$TRASH/token.der" -data "$TRASH/sigvalue.b
 step "The signing event, as reviewers see it: git log --notes=signatures -1"
 run git -C "$REPO" log --notes=signatures -1
 
+step "signgate verify: signature, chain, timestamp, and the recorded event"
+run sg verify dist/hello-1.0.tar.gz || fail "verify failed"
+
+step "A tampered artifact fails verification (exit 5)"
+cp "$REPO/dist/hello-1.0.tar.gz" "$TRASH/orig.tar.gz"
+printf 'tampered' >>"$REPO/dist/hello-1.0.tar.gz"
+run sg verify dist/hello-1.0.tar.gz; [ $rc -eq 5 ] || fail "verify should fail on a tampered file"
+cp "$TRASH/orig.tar.gz" "$REPO/dist/hello-1.0.tar.gz"
+
 step "Malware is never signed: the EICAR test file (exit 4)"
 sg_eicar "$REPO/dist/eicar.bin"
 run sg sign dist/eicar.bin; [ $rc -eq 4 ] || fail "EICAR should be refused"
