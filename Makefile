@@ -64,10 +64,14 @@ check-plain: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 
 check-asan:
 	$(MAKE) BUILD=build-asan SAN=1 CFLAGS='-O1 -g' $(if $(SG_JOBS),-j$(SG_JOBS)) build-asan/signgate $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%) $(TOOL_SRC:tests/tools/%.c=build-asan/tools/%)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	@rm -rf build-asan/san-logs && mkdir -p build-asan/san-logs
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:log_path=$(CURDIR)/build-asan/san-logs/asan \
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	 tests/run.sh build-asan
+	 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/build-asan/san-logs/ubsan \
+	 tests/run.sh build-asan; st=$$?; \
+	 if [ -n "$$(ls build-asan/san-logs)" ]; then \
+		echo "sanitizer reports (a report fails the run even when the test's exit code matched):"; \
+		head -n 40 build-asan/san-logs/*; exit 1; fi; exit $$st
 
 unit: $(UNIT_BIN) $(TOOL_BIN)
 	@SG_ONLY=unit tests/run.sh $(BUILD)
