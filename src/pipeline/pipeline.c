@@ -26,6 +26,10 @@ static char *display_name(const sg_run *run, const char *path)
 		blen = strlen(rbase);
 		if (strncmp(real, rbase, blen) == 0 && real[blen] == '/')
 			return strdup(real + blen + 1);
+		/* Outside the tree (e.g. through a symlinked folder): the real
+		 * path, so that artifacts globs judge where the file is, not
+		 * the name it was reached by. */
+		return strdup(real);
 	}
 	return strdup(path);
 }
