@@ -35,7 +35,7 @@ int sg_file_open_regular(int *fd_out, struct stat *st, const char *path)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			ret = sg_error_set(SG_ERROR, "%s is a symbolic link; signgate signs regular files only", path);
+			ret = sg_error_set(SG_ERROR, "%s is a symbolic link; signgate reads and signs regular files only", path);
 		else if (errno == ENOENT)
 			ret = sg_error_set(SG_ERROR, "%s does not exist", path);
 		else
@@ -47,7 +47,7 @@ int sg_file_open_regular(int *fd_out, struct stat *st, const char *path)
 		goto done;
 	}
 	if (!S_ISREG(s.st_mode)) {
-		ret = sg_error_set(SG_ERROR, "%s is %s; signgate signs regular files only",
+		ret = sg_error_set(SG_ERROR, "%s is %s; signgate reads and signs regular files only",
 				   path, sg_file_kind(s.st_mode));
 		goto done;
 	}
