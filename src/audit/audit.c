@@ -149,46 +149,6 @@ static int rfc3339_now(char out[32])
 }
 
 /* Build the line for `record` after a last line `last` (may be empty). */
-
-/* A string value over SG_AUDIT_VALUE_MAX bytes (a hostile REV, a name) is
- * recorded as its size and digest, so that the record stays under the line
- * limit and the decision is still logged. */
-#define SG_AUDIT_VALUE_MAX 4096
-static int shrink_strings(json_t *v)
-{
-	const char *key;
-	json_t *item;
-	size_t i;
-	char hex[65], text[128];
-
-	if (json_is_object(v)) {
-		json_object_foreach(v, key, item) {
-			if (json_is_string(item) && json_string_length(item) > SG_AUDIT_VALUE_MAX) {
-				if (sha256_hex(hex, json_string_value(item), json_string_length(item)) < 0)
-					return SG_ERROR;
-				snprintf(text, sizeof(text), "[%zu bytes, sha256 %s]", json_string_length(item), hex);
-				if (json_object_set_new(v, key, json_string(text)) < 0)
-					return sg_error_set(SG_ERROR, "out of memory");
-			} else if (shrink_strings(item) < 0) {
-				return SG_ERROR;
-			}
-		}
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, item) {
-			if (json_is_string(item) && json_string_length(item) > SG_AUDIT_VALUE_MAX) {
-				if (sha256_hex(hex, json_string_value(item), json_string_length(item)) < 0)
-					return SG_ERROR;
-				snprintf(text, sizeof(text), "[%zu bytes, sha256 %s]", json_string_length(item), hex);
-				if (json_array_set_new(v, i, json_string(text)) < 0)
-					return sg_error_set(SG_ERROR, "out of memory");
-			} else if (shrink_strings(item) < 0) {
-				return SG_ERROR;
-			}
-		}
-	}
-	return SG_OK;
-}
-
 static int make_line(sg_buf *out, json_t *record, const sg_buf *last, const char *path)
 {
 	json_t *copy = NULL, *prevobj = NULL, *seq;
@@ -214,8 +174,8 @@ static int make_line(sg_buf *out, json_t *record, const sg_buf *last, const char
 	}
 	if ((ret = rfc3339_now(now)) < 0)
 		goto done;
-	copy = json_deep_copy(record); /* the caller's object is left alone */
-	if (!copy || (ret = shrink_strings(copy)) < 0 || json_object_set_new(copy, "seq", json_integer(n)) < 0 ||
+	copy = json_copy(record); /* shallow: the caller's object is left alone */
+	if (!copy || json_object_set_new(copy, "seq", json_integer(n)) < 0 ||
 	    json_object_set_new(copy, "time", json_string(now)) < 0 ||
 	    json_object_set_new(copy, "prev", json_string(prev)) < 0) {
 		ret = sg_error_set(SG_ERROR, "out of memory");
