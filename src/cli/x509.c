@@ -8,6 +8,7 @@
 #include "hooks/hooks.h"
 #include "verify/verify.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,20 @@ static int open_repo(git_repository **repo)
 	return SG_OK;
 }
 
+/* git 2.39 keeps the signing program's stderr to itself ("gpg failed to
+ * sign the data"): say why on the terminal too, when there is one. The
+ * audit log has the reason in every case. */
+static void tell_terminal(int err)
+{
+	int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dprintf(fd, "signgate: %s%s\n", err == SG_EDENIED ? "denied: " : "",
+		sg_error_last() ? sg_error_last() : "signing failed");
+	close(fd);
+}
+
 static int do_sign(const x509_args *a)
 {
 	sg_cli cli = { 0 };
@@ -86,6 +101,8 @@ static int do_sign(const x509_args *a)
 	fflush(stderr);
 	dprintf(a->status_fd, "[GNUPG:] SIG_CREATED D 1 8 00 %lld %s\n", (long long)s.created, s.cert_sha256);
 done:
+	if (err < 0)
+		tell_terminal(err);
 	sg_x509_signed_release(&s);
 	sg_buf_dispose(&payload);
 	sg_policy_free(pol);
