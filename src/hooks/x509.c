@@ -97,6 +97,14 @@ int sg_x509_profile(const sg_profile **out, const sg_policy *pol, const char *ke
 	const sg_profile *named = key ? sg_policy_profile(pol, key) : NULL;
 	size_t i;
 
+	if (pol->tag_profile) {
+		named = sg_policy_profile(pol, pol->tag_profile);
+		if (!named || strcmp(named->format, "cms") != 0)
+			return sg_error_set(SG_EDENIED, "release.tagProfile %s is not a cms profile; "
+					    "git tag -s needs an X.509 (cms) signature", pol->tag_profile);
+		*out = named;
+		return SG_OK;
+	}
 	if (named && !strcmp(named->format, "cms")) {
 		*out = named;
 		return SG_OK;
@@ -107,7 +115,8 @@ int sg_x509_profile(const sg_profile **out, const sg_policy *pol, const char *ke
 			return SG_OK;
 		}
 	return sg_error_set(SG_EDENIED, "the policy (%s) has no production cms profile to sign tags "
-			    "with; add one, or set user.signingkey to a cms profile's name", pol->origin);
+			    "with; add one, or set release.tagProfile (or user.signingkey) to a cms "
+			    "profile's name", pol->origin);
 }
 
 /* ---- sign ---- */
