@@ -4,6 +4,7 @@
  * ("-----BEGIN SIGNED MESSAGE-----", the armour git 2.39 recognises for
  * x509). Each signing is recorded on the commit like any other. */
 #include "hooks/hooks.h"
+#include "pipeline/pipeline.h"
 #include "audit/audit.h"
 #include "core/error.h"
 #include "gate/gate.h"
@@ -14,7 +15,6 @@
 #include <errno.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,24 +121,6 @@ int sg_x509_profile(const sg_profile **out, const sg_policy *pol, const char *ke
 
 /* ---- sign ---- */
 
-static char *current_identity(git_repository *repo)
-{
-	git_signature *sig = NULL;
-	struct passwd *pw;
-	char *s = NULL;
-
-	if (git_signature_default(&sig, repo) == 0) {
-		if (asprintf(&s, "%s <%s>", sig->name, sig->email) < 0)
-			s = NULL;
-		git_signature_free(sig);
-		return s;
-	}
-	git_error_clear();
-	pw = getpwuid(geteuid());
-	if (asprintf(&s, "user:%s", pw ? pw->pw_name : "unknown") < 0)
-		s = NULL;
-	return s;
-}
 
 static int to_pem(sg_buf *out, const sg_buf *der)
 {
@@ -331,7 +313,7 @@ int sg_x509_sign(sg_x509_signed *out, git_repository *repo, const sg_policy *pol
 	sg_hex(sha_hex, a.sha256, 32);
 	if ((err = sign_digest(&sig, ts_line, sizeof(ts_line), be, signer, prof, &a)) < 0)
 		goto done;
-	if (!(signed_by = current_identity(repo))) {
+	if (!(signed_by = sg_pipeline_identity(repo))) {
 		err = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
 	}
