@@ -14,6 +14,7 @@ static const sg_command commands[] = {
 	{ "log", sg_cmd_log, "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]" },
 	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
 	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
+	{ "init", sg_cmd_init, "signgate init [--test]" },
 };
 
 static const char global_usage[] =
