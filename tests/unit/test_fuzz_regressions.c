@@ -19,6 +19,7 @@
 #include "../fuzz/fuzz_policy.c"
 #include "../fuzz/fuzz_notes.c"
 #include "../fuzz/fuzz_tsa.c"
+#include "../fuzz/fuzz_x509_payload.c"
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
@@ -45,7 +46,8 @@ static int replay_dir(const char *dir, fuzz_fn fn)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > REPLAY_MAX_INPUT)
 			continue;
-		buf = malloc((size_t)st.st_size + 1);
+		/* exactly the input's size, as libFuzzer gives it: no NUL after it */
+		buf = malloc(st.st_size ? (size_t)st.st_size : 1);
 		assert_non_null(buf);
 		f = fopen(path, "rb");
 		assert_non_null(f);
@@ -79,6 +81,7 @@ static void replay(const char *target, fuzz_fn fn, int min_corpus)
 static void test_policy(void **state) { (void)state; replay("policy", sg_fuzz_policy, 5); }
 static void test_notes(void **state) { (void)state; replay("notes", sg_fuzz_notes, 5); }
 static void test_tsa(void **state) { (void)state; replay("tsa", sg_fuzz_tsa, 3); }
+static void test_x509_payload(void **state) { (void)state; replay("x509_payload", sg_fuzz_x509_payload, 3); }
 
 int main(void)
 {
@@ -86,6 +89,7 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_tsa),
+		cmocka_unit_test(test_x509_payload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
