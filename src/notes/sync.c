@@ -85,22 +85,38 @@ static int remote_namespace(char **out, const char *remote, int named)
 	return *out ? SG_OK : sg_error_set(SG_ERROR, "out of memory");
 }
 
+/* The remote's URL: remote.<name>.url when configured (*named = 1), else
+ * `remote` itself as a URL or path. The remote is made in memory with
+ * GIT_REMOTE_CREATE_SKIP_INSTEADOF: libgit2 1.5 matches url.*.insteadOf
+ * with a regex that leaks its match data on every non-matching key. */
 static int open_remote(git_remote **out, int *named, git_repository *repo, const char *remote)
 {
-	int r = git_remote_lookup(out, repo, remote);
+	git_remote_create_options opts;
+	git_config *cfg = NULL;
+	char key[512];
+	const char *url = remote;
+	int valid = 0, ret;
 
 	*named = 0;
-	if (r == 0) {
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return git_fail("cannot read the repository configuration");
+	if (git_remote_name_is_valid(&valid, remote) == 0 && valid &&
+	    (size_t)snprintf(key, sizeof(key), "remote.%s.url", remote) < sizeof(key) &&
+	    git_config_get_string(&url, cfg, key) == 0)
 		*named = 1;
-		return SG_OK;
-	}
-	if (r != GIT_ENOTFOUND && r != GIT_EINVALIDSPEC)
-		return git_fail(remote);
-	if (git_remote_create_anonymous(out, repo, remote) < 0)
-		return sg_error_set(SG_ERROR, "'%s' is neither a configured remote nor a repository URL or path: %s; "
-				    "see git remote -v", remote,
-				    git_error_last() && git_error_last()->message ? git_error_last()->message : "");
-	return SG_OK;
+	else
+		url = remote;
+	git_remote_create_options_init(&opts, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	opts.repository = repo;
+	opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(out, url, &opts) < 0)
+		ret = sg_error_set(SG_ERROR, "'%s' is neither a configured remote nor a repository URL or path: %s; "
+				   "see git remote -v", remote,
+				   git_error_last() && git_error_last()->message ? git_error_last()->message : "");
+	else
+		ret = SG_OK;
+	git_config_free(cfg);
+	return ret;
 }
 
 /* SSH: the agent's keys, one try (no prompt, no loop). */
