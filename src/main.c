@@ -17,6 +17,9 @@ static const sg_command commands[] = {
 	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
 	{ "sync", sg_cmd_sync, "signgate sync [REMOTE]" },
 	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
+	{ "install-hooks", sg_cmd_install_hooks, "signgate install-hooks [--force] [--client|--server|--all]" },
+	{ "hook", sg_cmd_hook, "signgate hook reference-transaction STATE | signgate hook pre-receive" },
+	{ "init", sg_cmd_init, "signgate init [--test]" },
 };
 
 static const char global_usage[] =
@@ -72,6 +75,8 @@ int main(int argc, char **argv)
 	size_t i;
 	int first, rc;
 
+	if (sg_x509_mode(argc, argv)) /* git's signing program: DESIGN.md 1 */
+		return sg_cmd_x509(argc, argv);
 	first = parse_global(&cli, argc, argv);
 	if (first < 0)
 		return first == -2 ? usage(stderr, 2) : first + 100;
