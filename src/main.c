@@ -15,6 +15,7 @@ static const sg_command commands[] = {
 	{ "verify", sg_cmd_verify, "signgate verify [--rev REV] FILE..." },
 	{ "log", sg_cmd_log, "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]" },
 	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
+	{ "sync", sg_cmd_sync, "signgate sync [REMOTE]" },
 	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
 	{ "install-hooks", sg_cmd_install_hooks, "signgate install-hooks [--force] [--client|--server|--all]" },
 	{ "hook", sg_cmd_hook, "signgate hook reference-transaction STATE | signgate hook pre-receive" },
