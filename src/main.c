@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <git2.h>
 #include <stdio.h>
 #include <errno.h>
@@ -95,6 +96,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cli.dir = NULL;
+	/* A file size limit must fail a write cleanly (every write checks),
+	 * not kill the process halfway: the policy blob's temp file comes
+	 * before any signature. */
+	signal(SIGXFSZ, SIG_IGN);
 	git_libgit2_init();
 	optind = 1;
 	rc = cmd->run(&cli, argc - first, argv + first);

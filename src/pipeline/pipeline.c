@@ -497,7 +497,8 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 	memset(out, 0, sizeof(*out));
 	if (req->nfiles == 0)
 		return sg_error_set(SG_EUSAGE, "nothing to sign: name at least one FILE");
-	/* A file size limit must fail a write cleanly, not kill the process. */
+	/* A file size limit must fail a write cleanly, not kill the process
+	 * (main() does this too; the pipeline also runs from hooks). */
 	signal(SIGXFSZ, SIG_IGN);
 	err = run_init(&run, out, repo, pol, req);
 	for (s = 0; err == SG_OK && s < sizeof(steps) / sizeof(steps[0]); s++)
