@@ -21,33 +21,39 @@ static char *format(const char *fmt, va_list ap)
 	return cmd;
 }
 
+/* Run and free `cmd`; its exit status, or -1. Fails the test when `must`
+ * and the command did not exit 0. */
+static int run_cmd(char *cmd, int must)
+{
+	int st = system(cmd);
+
+	st = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (must && st != 0)
+		fail_msg("command failed (%d): %s", st, cmd);
+	free(cmd);
+	return st;
+}
+
 int sh(const char *fmt, ...)
 {
 	va_list ap;
 	char *cmd;
-	int st;
 
 	va_start(ap, fmt);
 	cmd = format(fmt, ap);
 	va_end(ap);
-	st = system(cmd);
-	free(cmd);
-	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return run_cmd(cmd, 0);
 }
 
 void sh_ok(const char *fmt, ...)
 {
 	va_list ap;
 	char *cmd;
-	int st;
 
 	va_start(ap, fmt);
 	cmd = format(fmt, ap);
 	va_end(ap);
-	st = system(cmd);
-	if (st != 0)
-		fail_msg("command failed: %s", cmd);
-	free(cmd);
+	run_cmd(cmd, 1);
 }
 
 char *capture(const char *fmt, ...)
