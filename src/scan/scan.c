@@ -241,7 +241,7 @@ static int sg_sha256_mem(const unsigned char *p, size_t len, int drop, unsigned 
 		n = len < SG_HASH_CHUNK ? len : SG_HASH_CHUNK;
 		if (EVP_DigestUpdate(c, p, n) != 1)
 			goto done;
-		if (drop && ++i % 16 == 0)
+		if (drop && ++i % 4 == 0)
 			madvise((void *)base, total, MADV_DONTNEED);
 		p += n;
 		len -= n;
