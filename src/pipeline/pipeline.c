@@ -260,51 +260,102 @@ static int write_output(sg_outfile *o, const sg_run *run, const sg_item *it,
 	return err;
 }
 
-/* A run killed between write and publish leaves its temp files; the next
- * run writing the same outputs removes them (see sg_run_remove_stale_temps). */
-static int clean_one(sg_run *run, const sg_item *it, const char *suffix)
+/* The folders a batch writes to, each with the names written there. */
+typedef struct out_dir {
+	char *dir;
+	sg_strlist bases;
+} out_dir;
+
+static int add_output(out_dir **dirs, size_t *n, const char *path)
 {
-	sg_strlist removed = SG_STRLIST_INIT;
-	char *path = NULL, *d = NULL, *b = NULL;
+	char *d = strdup(path), *b = strdup(path);
+	const char *dn, *bn;
+	out_dir *grown;
 	size_t i;
-	int err;
+	int err = SG_OK;
 
-	if ((err = output_path(&path, run, it, suffix)) < 0)
-		return err;
-	d = strdup(path);
-	b = strdup(path);
-	if (!d || !b)
+	if (!d || !b) {
 		err = sg_error_set(SG_ERROR, "out of memory");
-	else
-		err = sg_run_remove_stale_temps(&removed, dirname(d), basename(b));
-	for (i = 0; err == SG_OK && i < removed.n; i++) {
-		char *w = NULL;
-
-		if (asprintf(&w, "removed %s, a temporary file left by an interrupted signgate run", removed.v[i]) < 0)
-			err = sg_error_set(SG_ERROR, "out of memory");
-		else
-			err = sg_strlist_add(&run->out->warnings, w);
-		free(w);
+		goto done;
 	}
-	sg_strlist_release(&removed);
-	free(path);
+	dn = dirname(d);
+	bn = basename(b);
+	for (i = 0; i < *n && strcmp((*dirs)[i].dir, dn) != 0; i++)
+		;
+	if (i == *n) {
+		if (!(grown = realloc(*dirs, (*n + 1) * sizeof(**dirs))) ||
+		    !(grown[*n].dir = strdup(dn))) {
+			if (grown)
+				*dirs = grown;
+			err = sg_error_set(SG_ERROR, "out of memory");
+			goto done;
+		}
+		*dirs = grown;
+		memset(&grown[*n].bases, 0, sizeof(grown[*n].bases));
+		(*n)++;
+	}
+	err = sg_strlist_add(&(*dirs)[i].bases, bn);
+done:
 	free(d);
 	free(b);
 	return err;
 }
 
-static int step_stale(sg_run *run)
+static int add_item_outputs(out_dir **dirs, size_t *n, const sg_run *run, const sg_item *it)
+{
+	const char *suffixes[2] = { it->slot->be->suffix, it->slot->be->tsr_suffix };
+	char *path = NULL;
+	size_t k;
+	int err = SG_OK;
+
+	for (k = 0; k < 2 && err == SG_OK; k++) {
+		if (!suffixes[k] || (err = output_path(&path, run, it, suffixes[k])) < 0)
+			continue;
+		err = add_output(dirs, n, path);
+		free(path);
+	}
+	return err;
+}
+
+static int warn_removed(sg_run *run, const sg_strlist *removed)
 {
 	size_t i;
-	int err;
+	char *w = NULL;
+	int err = SG_OK;
 
-	for (i = 0; i < run->n; i++) {
-		const sg_item *it = &run->items[i];
-		if ((err = clean_one(run, it, it->slot->be->suffix)) < 0 ||
-		    (it->slot->be->tsr_suffix && (err = clean_one(run, it, it->slot->be->tsr_suffix)) < 0))
-			return err;
+	for (i = 0; err == SG_OK && i < removed->n; i++) {
+		if (asprintf(&w, "removed %s, a temporary file left by an interrupted signgate run",
+			     removed->v[i]) < 0)
+			return sg_error_set(SG_ERROR, "out of memory");
+		err = sg_strlist_add(&run->out->warnings, w);
+		free(w);
 	}
-	return SG_OK;
+	return err;
+}
+
+/* A run killed between write and publish leaves its temp files; the next
+ * run writing the same outputs removes them (sg_run_remove_stale_temps),
+ * listing each output folder once. */
+static int step_stale(sg_run *run)
+{
+	sg_strlist removed = SG_STRLIST_INIT;
+	out_dir *dirs = NULL;
+	size_t i, n = 0;
+	int err = SG_OK;
+
+	for (i = 0; i < run->n && err == SG_OK; i++)
+		err = add_item_outputs(&dirs, &n, run, &run->items[i]);
+	for (i = 0; i < n && err == SG_OK; i++)
+		err = sg_run_remove_stale_temps(&removed, dirs[i].dir, &dirs[i].bases);
+	if (err == SG_OK)
+		err = warn_removed(run, &removed);
+	for (i = 0; i < n; i++) {
+		free(dirs[i].dir);
+		sg_strlist_release(&dirs[i].bases);
+	}
+	free(dirs);
+	sg_strlist_release(&removed);
+	return err;
 }
 
 static int step_write(sg_run *run)

@@ -49,7 +49,19 @@ static int is_our_temp(const char *name, const char *base)
 	return name[6] == '\0';
 }
 
-int sg_run_remove_stale_temps(sg_strlist *removed, const char *dir, const char *base)
+static int is_temp_of_any(const char *name, const sg_strlist *bases)
+{
+	size_t i;
+
+	if (name[0] != '.' || !strstr(name, ".tmp-"))
+		return 0; /* most entries: decided without looking at the bases */
+	for (i = 0; i < bases->n; i++)
+		if (is_our_temp(name, bases->v[i]))
+			return 1;
+	return 0;
+}
+
+int sg_run_remove_stale_temps(sg_strlist *removed, const char *dir, const sg_strlist *bases)
 {
 	DIR *d;
 	struct dirent *de;
@@ -62,7 +74,7 @@ int sg_run_remove_stale_temps(sg_strlist *removed, const char *dir, const char *
 		return SG_OK; /* the write will say what is wrong with the folder */
 	dfd = dirfd(d);
 	while ((de = readdir(d))) {
-		if (!is_our_temp(de->d_name, base))
+		if (!is_temp_of_any(de->d_name, bases))
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
 		    st.st_uid != geteuid() || st.st_mtime > now - SG_STALE_TEMP_SECONDS)

@@ -63,6 +63,6 @@ int sg_run_push_notes(git_repository *repo, const sg_policy *pol, const sg_batch
  * they are regular files owned by us and older than SG_STALE_TEMP_SECONDS;
  * each removed path is added to `removed`. */
 #define SG_STALE_TEMP_SECONDS 600
-int sg_run_remove_stale_temps(sg_strlist *removed, const char *dir, const char *base);
+int sg_run_remove_stale_temps(sg_strlist *removed, const char *dir, const sg_strlist *bases);
 
 #endif
