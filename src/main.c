@@ -14,6 +14,7 @@ static const sg_command commands[] = {
 	{ "log", sg_cmd_log, "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]" },
 	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
 	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
+	{ "approve", sg_cmd_approve, "signgate approve [--key FPR] [REV]" },
 };
 
 static const char global_usage[] =

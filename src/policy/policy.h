@@ -77,6 +77,7 @@ typedef struct sg_policy {
 	int require_note;              /* default 1 */
 	/* [forge] */
 	char *github_api, *github_repository, *gitlab_api, *gitlab_project;
+	int forge_timeout;             /* seconds per forge API request, default 15 */
 	/* [notes] */
 	char *notes_push;              /* remote or NULL */
 
