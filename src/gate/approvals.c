@@ -406,6 +406,30 @@ static int listed(const sg_strlist *keys, const char *fpr)
 	return 0;
 }
 
+/* Why a good signature's key cannot vouch, or NULL. */
+static const char *key_unusable(gpgme_key_t key, gpgme_signature_t s)
+{
+	gpgme_subkey_t sk;
+
+	if (key->revoked || (s->summary & GPGME_SIGSUM_KEY_REVOKED))
+		return "revoked";
+	if (key->expired || (s->summary & GPGME_SIGSUM_KEY_EXPIRED))
+		return "expired";
+	if (s->summary & GPGME_SIGSUM_SIG_EXPIRED)
+		return "an expired signature";
+	if (key->disabled || key->invalid || (s->summary & (GPGME_SIGSUM_RED | GPGME_SIGSUM_SYS_ERROR |
+							      GPGME_SIGSUM_BAD_POLICY | GPGME_SIGSUM_KEY_MISSING)))
+		return "not usable (disabled, invalid or refused by gpg)";
+	for (sk = key->subkeys; sk; sk = sk->next)
+		if (sk->fpr && s->fpr && strcasecmp(sk->fpr, s->fpr) == 0)
+			break;
+	if (!sk)
+		return "not the key that made the signature";
+	if (sk->revoked || sk->expired || sk->disabled || sk->invalid || !sk->can_sign)
+		return "a revoked, expired or non-signing subkey";
+	return NULL;
+}
+
 /* SG_OK with *email (counts) or with why set (does not count). */
 static int judge_block(char **email, char fpr_out[65], ap_home *h, const ap_judge *j, const char *block,
 		       char *why, size_t wl)
@@ -416,6 +440,7 @@ static int judge_block(char **email, char fpr_out[65], ap_home *h, const ap_judg
 	gpgme_key_t key = NULL;
 	gpgme_error_t e;
 	char *text = NULL, *who = NULL, *uid = NULL, c[GIT_OID_HEXSZ + 1], t[GIT_OID_HEXSZ + 1];
+	const char *state;
 	size_t len = 0;
 	time_t when;
 	int ret = SG_ERROR;
@@ -455,11 +480,10 @@ static int judge_block(char **email, char fpr_out[65], ap_home *h, const ap_judg
 		snprintf(why, wl, "an approval by key %.64s, which gate.reviewerKey does not list", key->subkeys->fpr);
 		goto ok;
 	}
-	if (!(s->summary & GPGME_SIGSUM_VALID) || key->revoked || key->expired || key->disabled || key->invalid) {
-		snprintf(why, wl, "an approval by key %.64s, which is %s", key->subkeys->fpr,
-			 key->revoked || (s->summary & GPGME_SIGSUM_KEY_REVOKED) ? "revoked" :
-			 key->expired || (s->summary & GPGME_SIGSUM_KEY_EXPIRED) ? "expired" :
-			 (s->summary & GPGME_SIGSUM_SIG_EXPIRED) ? "an expired signature" : "not valid");
+	/* The allow-list of fingerprints is the trust decision (gpg's web of
+	 * trust says nothing here); a good signature by a usable key is needed. */
+	if ((state = key_unusable(key, s)) != NULL) {
+		snprintf(why, wl, "an approval by key %.64s, which is %s", key->subkeys->fpr, state);
 		goto ok;
 	}
 	if (s->hash_algo != GPGME_MD_SHA256 && s->hash_algo != GPGME_MD_SHA384 && s->hash_algo != GPGME_MD_SHA512) {

@@ -7,7 +7,8 @@ answers GET requests in the documented shapes of
   GitHub  /repos/{owner}/{repo}/commits/{sha}/pulls
           /repos/{owner}/{repo}/pulls/{n}/reviews
           /repos/{owner}/{repo}/branches/{b}/protection/required_pull_request_reviews
-  GitLab  /projects/{id}/repository/commits/{sha}/merge_requests
+  GitLab  (optionally under /api/v4)
+          /projects/{id}/repository/commits/{sha}/merge_requests
           /projects/{id}/merge_requests/{iid}/approvals
           /projects/{id}/approvals
 
@@ -90,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         o = self.server.opts
         path, _, query = self.path.partition("?")
+        if path.startswith("/api/v4/"):
+            path = path[7:]                 # GitLab's API prefix
         auth = self.headers.get("Authorization")
         if o.log:
             with open(o.log, "a") as f:
