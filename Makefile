@@ -56,14 +56,14 @@ deps:
 
 # The README's test command.
 check: deps
-	$(MAKE) check-plain
-	$(MAKE) check-asan
+	$(MAKE) -j$$(nproc) check-plain
+	$(MAKE) -j$$(nproc) check-asan
 
 check-plain: $(BIN) $(UNIT_BIN) $(TOOL_BIN)
 	@tests/run.sh $(BUILD)
 
 check-asan:
-	$(MAKE) BUILD=build-asan SAN=1 CFLAGS='-O1 -g' $(if $(SG_JOBS),-j$(SG_JOBS)) build-asan/signgate $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%) $(TOOL_SRC:tests/tools/%.c=build-asan/tools/%)
+	$(MAKE) BUILD=build-asan SAN=1 CFLAGS='-O1 -g' build-asan/signgate $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%) $(TOOL_SRC:tests/tools/%.c=build-asan/tools/%)
 	@rm -rf build-asan/san-logs && mkdir -p build-asan/san-logs
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:log_path=$(CURDIR)/build-asan/san-logs/asan \
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \

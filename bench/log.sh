@@ -11,7 +11,7 @@ SIGNGATE=${SIGNGATE:-$BUILD/signgate}
 N=${SG_BENCH_EVENTS:-10000}
 . "$top/bench/lib.sh"
 BENCH_TMP=$(mktemp -d /tmp/sgbl.XXXXXX)
-trap 'rm -rf "$BENCH_TMP"' EXIT
+[ -n "${SG_BENCH_KEEP:-}" ] || trap 'rm -rf "$BENCH_TMP"' EXIT
 export GIT_CONFIG_NOSYSTEM=1 HOME=$BENCH_TMP LC_ALL=C TZ=UTC
 repo=$BENCH_TMP/repo
 git init -q "$repo"

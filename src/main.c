@@ -5,7 +5,9 @@
 #include <getopt.h>
 #include <git2.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const sg_command commands[] = {
 	{ "check", sg_cmd_check, "signgate check [REV]" },
@@ -82,6 +84,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "signgate: '%s' is not a signgate command\n", argv[first]);
 		return usage(stderr, 2);
 	}
+	/* -C DIR: as git does, run as if started in DIR (relative paths too). */
+	if (cli.dir && chdir(cli.dir) != 0) {
+		fprintf(stderr, "signgate: cannot change to %s: %s\n", cli.dir, strerror(errno));
+		return 1;
+	}
+	cli.dir = NULL;
 	git_libgit2_init();
 	optind = 1;
 	rc = cmd->run(&cli, argc - first, argv + first);

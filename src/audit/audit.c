@@ -17,7 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SG_AUDIT_LINE_MAX 65536
+/* A batch of N artifacts is one line of about 160 * N bytes. */
+#define SG_AUDIT_LINE_MAX (4 * 1024 * 1024)
+/* The last line is looked for in a window from the end that starts small
+ * and doubles, so an append reads little when lines are short. */
+#define SG_AUDIT_WINDOW_MIN 65536
 #define SG_AUDIT_DIR "signgate"
 #define SG_AUDIT_FILE "audit.log"
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
@@ -75,8 +79,9 @@ static int write_all(int fd, const char *p, size_t len, const char *path)
 }
 
 /* The last line of a file of `size` bytes (without its newline), reading
- * at most SG_AUDIT_LINE_MAX + 1 bytes from the end. */
-static int read_last_line(sg_buf *line, int fd, off_t size, const char *path)
+ * at most `window` + 1 bytes from the end; SG_ERETRY when the line is
+ * longer than the window but may fit a larger one. */
+static int read_last_line_in(sg_buf *line, int fd, off_t size, const char *path, size_t window)
 {
 	size_t want, off;
 	off_t start;
@@ -86,7 +91,7 @@ static int read_last_line(sg_buf *line, int fd, off_t size, const char *path)
 
 	if (size == 0)
 		return SG_OK;
-	want = (size_t)size - 1 > SG_AUDIT_LINE_MAX + 1 ? SG_AUDIT_LINE_MAX + 1 : (size_t)size - 1;
+	want = (size_t)size - 1 > window + 1 ? window + 1 : (size_t)size - 1;
 	start = size - 1 - (off_t)want;
 	if ((ret = sg_buf_grow(line, want + 1)) < 0)
 		return ret;
@@ -111,12 +116,26 @@ static int read_last_line(sg_buf *line, int fd, off_t size, const char *path)
 		memmove(line->ptr, nl + 1, want - skip + 1);
 		line->size = want - skip;
 	} else if (start != 0) {
+		if (window < SG_AUDIT_LINE_MAX)
+			return SG_ERETRY;
 		return sg_error_set(SG_ERROR, "the last line of %s is longer than %d bytes; the log is corrupt",
 				    path, SG_AUDIT_LINE_MAX);
 	}
 	if (line->size == 0)
 		return sg_error_set(SG_ERROR, "%s ends with an empty line; the log is corrupt", path);
 	return SG_OK;
+}
+
+static int read_last_line(sg_buf *line, int fd, off_t size, const char *path)
+{
+	size_t window = SG_AUDIT_WINDOW_MIN;
+	int ret;
+
+	while ((ret = read_last_line_in(line, fd, size, path, window)) == SG_ERETRY) {
+		sg_buf_clear(line);
+		window = window * 2 < SG_AUDIT_LINE_MAX ? window * 2 : SG_AUDIT_LINE_MAX;
+	}
+	return ret;
 }
 
 static int rfc3339_now(char out[32])

@@ -82,67 +82,58 @@ static void json_key(char *out, size_t outlen, const char *key)
 	out[i] = '\0';
 }
 
-/* A JSON string. Written by hand, not through a jansson tree: `log --json`
- * over thousands of events spent most of its time building and freeing
- * that tree. Invalid UTF-8 (a note is just bytes) becomes U+FFFD, so the
+/* A JSON string for a note value. A note is just bytes: a value that is
+ * not valid UTF-8 is kept with each byte above 0x7f shown as '?', so the
  * document always parses. */
-static int utf8_len(const unsigned char *s, size_t n)
+static json_t *json_value(const char *v)
 {
-	int len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-	int i;
+	json_t *j = json_string(v);
+	char *copy;
+	size_t i;
 
-	if (len == 0 || (size_t)len > n)
-		return 0;
-	for (i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((len == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (len == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (len == 4 && s[0] == 0xf0 && s[1] < 0x90) || (len == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0; /* overlong, surrogate, beyond U+10FFFF */
-	return len;
+	if (j || !(copy = strdup(v)))
+		return j;
+	for (i = 0; copy[i]; i++)
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
 }
 
-static int json_str(sg_buf *b, const char *str)
+static int dump_to_buf(const char *data, size_t len, void *payload)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strlen(str), i = 0, run;
-	int err = sg_buf_put(b, "\"", 1), len;
-
-	while (err == SG_OK && i < n) {
-		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\'; run++)
-			;
-		if (run > i)
-			err = sg_buf_put(b, s + i, run - i);
-		i = run;
-		if (err < 0 || i >= n)
-			break;
-		if (s[i] == '"' || s[i] == '\\') {
-			err = sg_buf_printf(b, "\\%c", s[i]);
-			i++;
-		} else if (s[i] < 0x20) {
-			err = sg_buf_printf(b, "\\u%04x", s[i]);
-			i++;
-		} else if ((len = utf8_len(s + i, n - i)) > 0) {
-			err = sg_buf_put(b, s + i, (size_t)len);
-			i += (size_t)len;
-		} else {
-			err = sg_buf_puts(b, "\\ufffd");
-			i++;
-		}
-	}
-	return err == SG_OK ? sg_buf_put(b, "\"", 1) : err;
+	return sg_buf_put(payload, data, len) == SG_OK ? 0 : -1;
 }
 
-static int json_pair(sg_buf *b, int *first, const char *key, const char *value)
+/* Append `v` as a JSON string. jansson does every escape; it is skipped
+ * only when escaping provably changes nothing (printable ASCII without '"'
+ * or '\\': digests, dates, paths), which is most values and most of the
+ * time `log --json` would otherwise spend. */
+static int json_put_string(sg_buf *b, const char *v)
 {
-	int err = sg_buf_puts(b, *first ? "{" : ", ");
+	const unsigned char *p = (const unsigned char *)v;
+	json_t *j;
+	int rc;
+
+	while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+		p++;
+	if (*p == '\0')
+		return sg_buf_printf(b, "\"%s\"", v);
+	if (!(j = json_value(v)))
+		return sg_error_set(SG_ERROR, "out of memory");
+	rc = json_dump_callback(j, dump_to_buf, b, JSON_ENCODE_ANY);
+	json_decref(j);
+	return rc == 0 ? SG_OK : sg_error_set(SG_ERROR, "out of memory");
+}
+
+/* One member; keys are ours ([a-z0-9_], see json_key). */
+static int json_member(sg_buf *b, int *first, const char *key, const char *value)
+{
+	int err = sg_buf_printf(b, "%s\"%s\": ", *first ? "{" : ", ", key);
 
 	*first = 0;
-	if (err == SG_OK)
-		err = json_str(b, key);
-	if (err == SG_OK)
-		err = sg_buf_puts(b, ": ");
-	return err == SG_OK ? json_str(b, value) : err;
+	return err == SG_OK ? json_put_string(b, value) : err;
 }
 
 static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol)
@@ -152,11 +143,11 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 	size_t i, j;
 	int first = 1, err;
 
-	err = json_pair(b, &first, "type", "event");
+	err = json_member(b, &first, "type", "event");
 	if (err == SG_OK)
-		err = json_pair(b, &first, "commit", le->commit);
+		err = json_member(b, &first, "commit", le->commit);
 	if (err == SG_OK)
-		err = json_pair(b, &first, "notes_ref", le->notes_ref);
+		err = json_member(b, &first, "notes_ref", le->notes_ref);
 	for (i = 0; i < le->ev.n && err == SG_OK; i++) {
 		json_key(key, sizeof(key), le->ev.f[i].key);
 		if (strcmp(key, "signgate_event") == 0)
@@ -166,11 +157,10 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 		    !strcmp(key, "revoked") || !strcmp(key, "still_valid"))
 			continue;
 		for (j = 0; j < i; j++)
-			if ((le->ev.f[j].key[0] | 0x20) == (le->ev.f[i].key[0] | 0x20) &&
-			    strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
+			if (strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
 				break;
 		if (j == i)
-			err = json_pair(b, &first, key, le->ev.f[i].value);
+			err = json_member(b, &first, key, le->ev.f[i].value);
 	}
 	if (err == SG_OK)
 		err = sg_buf_printf(b, ", \"revoked\": %s", r ? "true" : "false");
@@ -182,14 +172,14 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 
 static int revocation_json(sg_buf *b, const sg_revocation *r)
 {
-	int first = 1, err = json_pair(b, &first, "type", "revocation");
+	int first = 1, err = json_member(b, &first, "type", "revocation");
 
 	if (err == SG_OK)
-		err = json_pair(b, &first, "cert_sha256", r->cert_sha256);
+		err = json_member(b, &first, "cert_sha256", r->cert_sha256);
 	if (err == SG_OK)
-		err = json_pair(b, &first, "since", r->since_text);
+		err = json_member(b, &first, "since", r->since_text);
 	if (err == SG_OK)
-		err = json_pair(b, &first, "reason", r->reason ? r->reason : "");
+		err = json_member(b, &first, "reason", r->reason ? r->reason : "");
 	return err == SG_OK ? sg_buf_puts(b, "}") : err;
 }
 

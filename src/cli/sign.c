@@ -103,7 +103,7 @@ int sg_cmd_sign(sg_cli *cli, int argc, char **argv)
 	if (err == SG_OK) {
 		if (cli->json)
 			print_json(&batch, pol, &req);
-		else
+		else if (cli->verbosity >= 0)
 			print_people(&batch, cli);
 	}
 done:

@@ -35,7 +35,7 @@ int sg_file_open_regular(int *fd_out, struct stat *st, const char *path)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			ret = sg_error_set(SG_ERROR, "%s is a symbolic link; signgate signs regular files only", path);
+			ret = sg_error_set(SG_ERROR, "%s is a symbolic link; signgate reads and signs regular files only", path);
 		else if (errno == ENOENT)
 			ret = sg_error_set(SG_ERROR, "%s does not exist", path);
 		else
@@ -47,7 +47,7 @@ int sg_file_open_regular(int *fd_out, struct stat *st, const char *path)
 		goto done;
 	}
 	if (!S_ISREG(s.st_mode)) {
-		ret = sg_error_set(SG_ERROR, "%s is %s; signgate signs regular files only",
+		ret = sg_error_set(SG_ERROR, "%s is %s; signgate reads and signs regular files only",
 				   path, sg_file_kind(s.st_mode));
 		goto done;
 	}
@@ -317,6 +317,83 @@ int sg_outfile_publish(sg_outfile *o)
 	ret = sg_fsync_dir(dir, o->final_path);
 done:
 	free(dir);
+	return ret;
+}
+
+/* Above this many files, one syncfs per filesystem is cheaper than an
+ * fsync per file. */
+#define SG_OUTFILES_SYNCFS_MIN 8
+
+static int sg_outfiles_syncfs(sg_outfile *const *v, size_t n)
+{
+	struct stat st, prev;
+	size_t i;
+	int have_prev = 0;
+
+	for (i = 0; i < n; i++) {
+		if (v[i]->fd < 0 || fstat(v[i]->fd, &st) < 0)
+			continue;
+		if (have_prev && st.st_dev == prev.st_dev)
+			continue; /* batches write to one or two folders: a linear check is enough */
+		if (syncfs(v[i]->fd) < 0)
+			return sg_write_error(v[i], errno);
+		prev = st;
+		have_prev = 1;
+	}
+	return SG_OK;
+}
+
+int sg_outfiles_finish(sg_outfile *const *v, size_t n)
+{
+	size_t i;
+	int ret = SG_OK;
+
+	if (n < SG_OUTFILES_SYNCFS_MIN) {
+		for (i = 0; i < n && ret == SG_OK; i++)
+			if (v[i]->fd >= 0)
+				ret = sg_outfile_finish(v[i]);
+		return ret;
+	}
+	ret = sg_outfiles_syncfs(v, n);
+	for (i = 0; i < n; i++) {
+		if (v[i]->fd < 0)
+			continue;
+		if (close(v[i]->fd) < 0 && ret == SG_OK && errno != EINTR)
+			ret = sg_write_error(v[i], errno);
+		v[i]->fd = -1;
+	}
+	return ret;
+}
+
+int sg_outfiles_publish(sg_outfile *const *v, size_t n)
+{
+	char *dir = NULL, *last_dir = NULL;
+	const char *base;
+	size_t i;
+	int ret = SG_OK;
+
+	for (i = 0; i < n && ret == SG_OK; i++) {
+		if (v[i]->fd >= 0 || !v[i]->tmp_path || v[i]->renamed)
+			return sg_error_set(SG_ERROR, "internal: %s is not ready to publish",
+					    v[i]->final_path ? v[i]->final_path : "(no file)");
+		if (rename(v[i]->tmp_path, v[i]->final_path) < 0)
+			ret = sg_error_set(SG_ERROR, "cannot rename %s to %s: %s", v[i]->tmp_path,
+					   v[i]->final_path, strerror(errno));
+		else
+			v[i]->renamed = 1;
+	}
+	/* then each folder once */
+	for (i = 0; i < n && ret == SG_OK; i++) {
+		if ((ret = sg_path_split(v[i]->final_path, &dir, &base)) < 0)
+			break;
+		if (!last_dir || strcmp(dir, last_dir) != 0)
+			ret = sg_fsync_dir(dir, v[i]->final_path);
+		free(last_dir);
+		last_dir = dir;
+		dir = NULL;
+	}
+	free(dir);
+	free(last_dir);
 	return ret;
 }
 

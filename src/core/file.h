@@ -60,6 +60,12 @@ void sg_outfile_discard(sg_outfile *o, int unpublish);
  * removed, as by discard. */
 void sg_outfile_release(sg_outfile *o);
 
+/* Batches. Finish (make durable and close) every written output: an fsync
+ * each for a few files, one syncfs per filesystem for many. */
+int sg_outfiles_finish(sg_outfile *const *v, size_t n);
+/* Rename every finished output into place, then sync each folder once. */
+int sg_outfiles_publish(sg_outfile *const *v, size_t n);
+
 /* Convenience: write whole content atomically. */
 int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 

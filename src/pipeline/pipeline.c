@@ -240,8 +240,6 @@ static int write_output(sg_outfile *o, const sg_run *run, const sg_item *it,
 	free(path);
 	if (err == SG_OK)
 		err = sg_outfile_write(o, content->ptr, content->size);
-	if (err == SG_OK)
-		err = sg_outfile_finish(o);
 	return err;
 }
 
@@ -265,19 +263,46 @@ static int step_write(sg_run *run)
 	return SG_OK;
 }
 
-static int step_publish(sg_run *run)
+/* Every output of the batch, in order (signature, then timestamp file). */
+static sg_outfile **outfiles(const sg_run *run, size_t *n)
 {
+	sg_outfile **v = calloc(2 * run->n + 1, sizeof(*v));
 	size_t i;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (i = 0; i < run->n; i++) {
+		if (run->items[i].out_sig.tmp_path)
+			v[(*n)++] = &run->items[i].out_sig;
+		if (run->items[i].out_tsr.tmp_path)
+			v[(*n)++] = &run->items[i].out_tsr;
+	}
+	return v;
+}
+
+static int each_outfiles(sg_run *run, int (*fn)(sg_outfile *const *, size_t))
+{
+	size_t n;
+	sg_outfile **v = outfiles(run, &n);
 	int err;
 
-	for (i = 0; i < run->n; i++) {
-		sg_item *it = &run->items[i];
-		if ((err = sg_outfile_publish(&it->out_sig)) < 0)
-			return err;
-		if (it->out_tsr.tmp_path && (err = sg_outfile_publish(&it->out_tsr)) < 0)
-			return err;
-	}
-	return SG_OK;
+	if (!v)
+		return sg_error_set(SG_ERROR, "out of memory");
+	err = fn(v, n);
+	free(v);
+	return err;
+}
+
+/* Make the temporary outputs durable before anything refers to them. */
+static int step_sync(sg_run *run)
+{
+	return each_outfiles(run, sg_outfiles_finish);
+}
+
+static int step_publish(sg_run *run)
+{
+	return each_outfiles(run, sg_outfiles_publish);
 }
 
 static char *current_identity(git_repository *repo)
@@ -392,7 +417,7 @@ static const struct {
 } steps[] = {
 	{ "profiles", step_profiles }, { "gate", step_gate }, { "key", step_open_signers },
 	{ "open", step_open_files }, { "scan", step_scan }, { "sign", step_sign },
-	{ "write", step_write },
+	{ "write", step_write }, { "sync", step_sync },
 	/* No signature is published without its record: record, then publish. */
 	{ "record", step_record }, { "audit", step_audit }, { "publish", step_publish },
 };
@@ -415,7 +440,8 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 			break;
 	if (err == SG_OK)
 		err = fill_batch(out, &run);
-	if (err < 0)
+	/* Record the failure too, unless writing the audit log is what failed. */
+	if (err < 0 && !(s < sizeof(steps) / sizeof(steps[0]) && steps[s].fn == step_audit))
 		sg_run_audit(&run, err, s < sizeof(steps) / sizeof(steps[0]) ? steps[s].name : "done");
 	run_release(&run, err == SG_OK);
 	return err;

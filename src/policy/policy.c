@@ -3,11 +3,11 @@
  * signgate.policyRef (default refs/remotes/origin/HEAD, refs/heads/main,
  * refs/heads/master). Never the working tree. */
 #include "policy/policy_int.h"
+#include "core/file.h"
 #include "core/buf.h"
 #include "core/error.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <openssl/evp.h>
@@ -22,50 +22,10 @@
 
 static int read_file(sg_buf *out, const char *path)
 {
-	struct stat st;
-	int fd, ret = SG_ERROR;
-	ssize_t n;
+	int ret = sg_file_read_all(out, path, SG_POLICY_MAX_SIZE);
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return sg_error_set(SG_ERROR, "policy %s is a symbolic link; give the real path", path);
-		return sg_error_set(SG_ERROR, "cannot open policy %s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot stat policy %s: %s", path, strerror(errno));
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = sg_error_set(SG_ERROR, "policy %s is not a regular file", path);
-		goto done;
-	}
-	if (st.st_size > SG_POLICY_MAX_SIZE) {
-		ret = sg_error_set(SG_ERROR, "policy %s is %lld bytes, more than the %d-byte limit",
-				   path, (long long)st.st_size, SG_POLICY_MAX_SIZE);
-		goto done;
-	}
-	sg_buf_init(out, SG_POLICY_MAX_SIZE);
-	for (;;) {
-		char chunk[8192];
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = sg_error_set(SG_ERROR, "cannot read policy %s: %s", path, strerror(errno));
-			goto done;
-		}
-		if (n == 0)
-			break;
-		if (sg_buf_put(out, chunk, (size_t)n) < 0) {
-			ret = sg_error_set(SG_ERROR, "policy %s grew past the %d-byte limit while it was read",
-					   path, SG_POLICY_MAX_SIZE);
-			goto done;
-		}
-	}
-	ret = SG_OK;
-done:
-	close(fd);
+	if (ret < 0)
+		sg_error_set(ret, "cannot read policy: %s", sg_error_last());
 	return ret;
 }
 

@@ -30,4 +30,13 @@ expect 0 "log REVRANGE" -- "$SIGNGATE" --json log "$first..HEAD"
 check "range excludes the first commit's event" sh -c "jq -e 'length == 1 and .[0].tag == \"v2\"' '$TRASH/out' >/dev/null"
 check "git log --notes=signatures shows the events too" sh -c "git log --notes=signatures | grep -q 'Signgate-Event: sign'"
 expect 2 "log refuses two ranges" -- "$SIGNGATE" log a b
+
+# an event written by another tool, with values that need escaping and a
+# byte that is not UTF-8: the JSON still parses and keeps what it can
+printf 'Signgate-Event: sign\nArtifact: dist/"quoted" back\\slash\tTab\nArtifact-Sha256: %s\nNote: caf\351\n' \
+	"$(printf x | sha256sum | cut -d' ' -f1)" >"$TRASH/odd-note"
+git notes --ref=signatures append -F "$TRASH/odd-note" "$first"
+expect 0 "log --json with hostile values" -- "$SIGNGATE" --json log
+check "the document parses and the quoted value round-trips" sh -c "jq -e 'map(select(.artifact == \"dist/\\\"quoted\\\" back\\\\slash Tab\")) | length == 1' '$TRASH/out' >/dev/null"
+check "a byte that is not UTF-8 becomes ?" sh -c "jq -e 'map(select(.note == \"caf?\")) | length == 1' '$TRASH/out' >/dev/null"
 done_testing

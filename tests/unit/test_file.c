@@ -112,7 +112,7 @@ static void test_open_refuses_symlink(void **state)
 	(void)state;
 	put(p("target"), "x", 0644);
 	assert_int_equal(symlink(p("target"), p("link")), 0);
-	refused(p("link"), "is a symbolic link; signgate signs regular files only");
+	refused(p("link"), "is a symbolic link; signgate reads and signs regular files only");
 	/* a dangling symlink too */
 	assert_int_equal(symlink(p("nowhere"), p("dangling")), 0);
 	refused(p("dangling"), "symbolic link");

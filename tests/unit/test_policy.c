@@ -697,10 +697,11 @@ static void test_load_policy_file(void **state)
 	assert_int_equal(sg_policy_load_file(&p, lnk), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), "symbolic link"));
 	assert_int_equal(sg_policy_load_file(&p, tmp), SG_ERROR);
-	assert_non_null(strstr(sg_error_last(), "not a regular file"));
+	assert_non_null(strstr(sg_error_last(), "is a directory"));
 	snprintf(lnk, sizeof(lnk), "%s/none", tmp);
 	assert_int_equal(sg_policy_load_file(&p, lnk), SG_ERROR);
-	assert_non_null(strstr(sg_error_last(), "cannot open policy"));
+	assert_non_null(strstr(sg_error_last(), "cannot read policy"));
+	assert_non_null(strstr(sg_error_last(), "does not exist"));
 	assert_null(p);
 	git_repository_free(repo);
 }

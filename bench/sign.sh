@@ -1,0 +1,91 @@
+#!/bin/sh
+# bench/sign.sh [BUILD]: `signgate sign` side by side with openssl, on the
+# same files (best of N wall seconds; peak RSS from /usr/bin/time):
+#   1. 1 GiB, scan off, cms (file key):  goal <= 1.10 x `openssl dgst -sha256`
+#                                        (also shown: `openssl cms -sign`, `gpg --detach-sign`)
+#   2. 1 GiB, scan on:                   goal <= 1.05 x scanning alone (build/tools/scanbench scan-only)
+#   3. 1,000 files of 64 KiB, one batch: goal >= 20 x faster than 1,000 `openssl cms -sign` runs,
+#                                        with exactly one notes commit
+#   4. peak RSS of 1 and 2:              goal <= 64 MiB
+# SG_BENCH_RUNS (default 3), SG_BENCH_FILE (default /tmp/sg-bench-1g).
+set -u
+BUILD=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
+SIGNGATE=$BUILD/signgate
+runs=${SG_BENCH_RUNS:-3}
+file=${SG_BENCH_FILE:-/tmp/sg-bench-1g}
+size=1073741824
+. "$top/bench/lib.sh"
+[ -x "$SIGNGATE" ] && [ -x "$BUILD/tools/scanbench" ] || { echo "bench/sign.sh: run make first" >&2; exit 1; }
+BENCH_TMP=$(mktemp -d /tmp/sgb.XXXXXX)
+trap 'gpgconf --kill gpg-agent 2>/dev/null; rm -rf "$BENCH_TMP"' EXIT
+export HOME=$BENCH_TMP GIT_CONFIG_NOSYSTEM=1 LC_ALL=C GNUPGHOME=$BENCH_TMP/g
+if [ ! -f "$file" ] || [ "$(wc -c <"$file" | tr -d ' ')" != $size ]; then
+	echo "making $file (1 GiB of random bytes)..."
+	head -c $size /dev/urandom >"$file.tmp" && mv "$file.tmp" "$file" || exit 1
+fi
+. "$top/tests/lib/pki.sh"
+. "$top/tests/lib/clamdb.sh"
+. "$top/tests/lib/gpg.sh"
+sg_pki_make "$BENCH_TMP/pki" >/dev/null || exit 1
+sg_make_clamdb "$BENCH_TMP/db" || exit 1
+pki=$BENCH_TMP/pki
+repo=$BENCH_TMP/repo
+git config --global user.email bench@example.com; git config --global user.name Bench
+git init -q -b main "$repo" && git -C "$repo" commit -q --allow-empty -m root || exit 1
+policy() { # $1 = scan required (true|false), $2 = database
+	cat >"$BENCH_TMP/policy" <<P
+[profile "bench"]
+	key = file:$pki/codesign.key
+	cert = $pki/codesign.pem
+	chain = $pki/chain.pem
+	trustAnchor = $pki/ca.pem
+	test = true
+[scan]
+	database = $2
+	required = $1
+P
+}
+big=$repo/big.bin
+ln "$file" "$big" 2>/dev/null || cp "$file" "$big"
+cat "$big" >/dev/null
+sg() { "$SIGNGATE" -C "$repo" -q --policy "$BENCH_TMP/policy" sign "$@"; }
+echo "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), best of $runs"
+row "case" "signgate" "reference" "ratio" "goal"
+
+# 1. scan off
+policy false "$BENCH_TMP/nodb"
+t_sg=$(best_of "$runs" sg "$big")
+t_dgst=$(best_of "$runs" openssl dgst -sha256 "$big")
+t_cms=$(best_of "$runs" openssl cms -sign -binary -outform DER -in "$big" -out /dev/null \
+	-signer "$pki/codesign.pem" -inkey "$pki/codesign.key" -md sha256)
+fpr=$(sg_gpg_init "$GNUPGHOME" >/dev/null && sg_gpg_genkey Bench bench@example.com "" 2>/dev/null | tail -n1)
+t_gpg=$(best_of 1 gpg --batch --yes --pinentry-mode loopback --passphrase '' -u "$fpr" --detach-sign -o "$BENCH_TMP/x.sig" "$big")
+rss1=$(peak_rss_mib "$SIGNGATE" -C "$repo" -q --policy "$BENCH_TMP/policy" sign "$big")
+row "1 GiB, scan off, cms vs openssl dgst" "$t_sg" "$t_dgst" "$(ratio "$t_sg" "$t_dgst")" "<= 1.10"
+row "  (openssl cms -sign; gpg --detach-sign)" "" "$t_cms" "$(ratio "$t_sg" "$t_cms")" "$t_gpg s gpg"
+# 2. scan on
+policy true "$BENCH_TMP/db"
+t_sg2=$(best_of "$runs" sg "$big")
+t_scan=$(best_of "$runs" "$BUILD/tools/scanbench" scan-only "$BENCH_TMP/db" "$big")
+rss2=$(peak_rss_mib "$SIGNGATE" -C "$repo" -q --policy "$BENCH_TMP/policy" sign "$big")
+row "1 GiB, scan on vs scanning alone" "$t_sg2" "$t_scan" "$(ratio "$t_sg2" "$t_scan")" "<= 1.05"
+row "peak RSS MiB (scan off / scan on)" "$rss1" "$rss2" "" "<= 64"
+# 3. 1,000 small files
+mkdir -p "$repo/many"
+i=0; while [ $i -lt 1000 ]; do head -c 65536 /dev/urandom >"$repo/many/f$i.bin"; i=$((i + 1)); done
+policy false "$BENCH_TMP/nodb"
+before=$(git -C "$repo" rev-list --count refs/notes/signatures 2>/dev/null || echo 0)
+s=$(now); (cd "$repo" && "$SIGNGATE" -q --policy "$BENCH_TMP/policy" sign many/*.bin) >/dev/null 2>&1 || echo "bench: batch sign failed"; e=$(now)
+t_batch=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+after=$(git -C "$repo" rev-list --count refs/notes/signatures)
+s=$(now)
+for f in "$repo"/many/*.bin; do
+	openssl cms -sign -binary -outform DER -in "$f" -out "$f.ref.p7s" \
+		-signer "$pki/codesign.pem" -inkey "$pki/codesign.key" -md sha256 || break
+done
+e=$(now)
+t_ossl=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+row "1,000 x 64 KiB, one batch vs 1,000 openssl" "$t_batch" "$t_ossl" "$(ratio "$t_ossl" "$t_batch")x" ">= 20x"
+echo "notes commits for the batch: $((after - before)) (goal: 1)"
