@@ -26,6 +26,7 @@
 #define FORGE_URL_MAX 2048
 #define FORGE_TOKEN_MAX 1024
 #define FORGE_ITEMS_MAX 5000
+#define FORGE_LINE_MAX 4000
 
 static pthread_once_t forge_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode forge_curl_status = CURLE_FAILED_INIT;
@@ -100,6 +101,8 @@ int sg_forge_line(sg_strlist *ev, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return sg_error_set(SG_ERROR, "out of memory");
+	if ((size_t)n > FORGE_LINE_MAX) /* a note value holds at most SG_EVENT_VALUE_MAX bytes */
+		memcpy(s + FORGE_LINE_MAX - 6, " (cut)", 7);
 	err = sg_strlist_add(ev, s);
 	free(s);
 	return err;
@@ -334,8 +337,8 @@ static int forge_status_denial(sg_forge *f, CURL *c, long status, const char *pa
 	if (!reset)
 		reset = forge_header(c, "RateLimit-Reset");
 	forge_clean(shown, sizeof(shown), path);
-	if (status == 429 || (status == 403 && rem && isdigit((unsigned char)rem[0]) &&
-			      strtol(rem, NULL, 10) == 0)) {
+	if (status == 429 || (status == 403 && ((rem && isdigit((unsigned char)rem[0]) &&
+						 strtol(rem, NULL, 10) == 0) || retry))) {
 		if (reset && isdigit((unsigned char)reset[0]))
 			forge_now(when, sizeof(when), (time_t)strtoll(reset, NULL, 10));
 		else if (retry && isdigit((unsigned char)retry[0]))

@@ -81,6 +81,15 @@ expect 3 "403 rate limited" -- chk
 grep_out "GitHub API rate limit reached (HTTP 403" "says rate limit"
 grep_out "it resets at 2026-11-18T11:06:40Z" "says when it resets"
 
+# A secondary rate limit: 403 with Retry-After (served from a scenario file).
+cat >"$TRASH/scenario.json" <<JSON
+{"/repos/octo/hello/commits/$head/pulls": {"status": 403, "headers": {"Retry-After": "60"},
+  "body": {"message": "You have exceeded a secondary rate limit."}}}
+JSON
+gh scenario --scenario "$TRASH/scenario.json"
+expect 3 "403 secondary rate limit (Retry-After)" -- chk
+grep_out "GitHub API rate limit reached (HTTP 403.*it resets at 20" "says rate limit and when"
+
 gh http500
 expect 3 "HTTP 500" -- chk
 grep_out "GitHub API answered HTTP 500 .*(server error)" "says server error"

@@ -108,6 +108,24 @@ static void test_escape_identity(void **state)
 	assert_int_equal(sg_forge_identity(id, sizeof(id), "github:", NULL), -1);
 }
 
+static void test_line_cut(void **state)
+{
+	sg_strlist l = SG_STRLIST_INIT;
+	char *big = malloc(5001);
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'x', 5000);
+	big[5000] = '\0';
+	assert_int_equal(sg_forge_line(&l, "Review-Approvers: github %s", "a, b"), 0);
+	assert_int_equal(sg_forge_line(&l, "Review-Approvers: github %s", big), 0);
+	assert_string_equal(l.v[0], "Review-Approvers: github a, b");
+	assert_int_equal(strlen(l.v[1]), 4000);
+	assert_string_equal(l.v[1] + 3994, " (cut)");
+	sg_strlist_release(&l);
+	free(big);
+}
+
 static void test_github_pick(void **state)
 {
 	sg_policy pol;
@@ -353,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_link_next),
 		cmocka_unit_test(test_same_origin),
 		cmocka_unit_test(test_escape_identity),
+		cmocka_unit_test(test_line_cut),
 		cmocka_unit_test(test_github_pick),
 		cmocka_unit_test(test_github_reviews),
 		cmocka_unit_test(test_gitlab),
