@@ -24,10 +24,19 @@ static const char *nested_str(const json_t *o, const char *a, const char *b)
 	return sg_forge_str(json_is_object(o) ? json_object_get(o, a) : NULL, b);
 }
 
-int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, sg_review_list *out)
+/* The REV must be the pull request's head or its merge commit. */
+static int rev_in_pull(const json_t *pr, const char *sha)
 {
+	const char *head = nested_str(pr, "head", "sha"), *merge = sg_forge_str(pr, "merge_commit_sha");
+
+	return (head && strcasecmp(head, sha) == 0) || (merge && strcasecmp(merge, sha) == 0);
+}
+
+int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, const char *sha,
+			sg_review_list *out)
+{
+	const json_t *p, *first = NULL;
 	size_t i;
-	const json_t *p;
 	int err;
 
 	if (!json_is_array(pulls))
@@ -49,10 +58,17 @@ int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, 
 				return err;
 			continue;
 		}
-		*pr = (json_t *)p;
-		return SG_OK;
+		if (rev_in_pull(p, sha)) {
+			*pr = (json_t *)p;
+			return SG_OK;
+		}
+		if (!first)
+			first = p;
 	}
-	return SG_ENOTFOUND;
+	if (!first)
+		return SG_ENOTFOUND;
+	*pr = (json_t *)first; /* the caller says REV is neither its head nor its merge */
+	return SG_OK;
 }
 
 /* Decisive review states; COMMENTED and PENDING do not change a verdict. */
@@ -131,14 +147,6 @@ done:
 	return ret;
 }
 
-/* The REV must be the pull request's head or its merge commit. */
-static int rev_in_pull(const json_t *pr, const char *sha)
-{
-	const char *head = nested_str(pr, "head", "sha"), *merge = sg_forge_str(pr, "merge_commit_sha");
-
-	return (head && strcasecmp(head, sha) == 0) || (merge && strcasecmp(merge, sha) == 0);
-}
-
 int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 {
 	const sg_policy *pol = ctx->pol;
@@ -174,7 +182,7 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 	}
 	if ((ret = sg_forge_get(&pulls, &f, path, SG_FORGE_PAGINATE)) < 0)
 		goto done;
-	ret = sg_github_pick_pull(&pr, pulls, pol, out);
+	ret = sg_github_pick_pull(&pr, pulls, pol, sha, out);
 	if (ret == SG_ENOTFOUND) {
 		ret = sg_forge_drop(out, "github", NULL, "no pull request merged into a protected branch contains %.7s on GitHub "
 			   "%s", sha, pol->github_repository);

@@ -21,10 +21,24 @@ static const char *nested_str(const json_t *o, const char *a, const char *b)
 	return sg_forge_str(json_is_object(o) ? json_object_get(o, a) : NULL, b);
 }
 
-int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, sg_review_list *out)
+static int rev_in_mr(const json_t *mr, const char *sha)
 {
+	static const char *const keys[] = { "sha", "merge_commit_sha", "squash_commit_sha" };
 	size_t i;
-	const json_t *m;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = sg_forge_str(mr, keys[i]);
+
+		if (v && strcasecmp(v, sha) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, const char *sha, sg_review_list *out)
+{
+	const json_t *m, *first = NULL;
+	size_t i;
 	int err;
 
 	if (!json_is_array(mrs))
@@ -47,10 +61,17 @@ int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, sg_r
 				return err;
 			continue;
 		}
-		*mr = (json_t *)m;
-		return SG_OK;
+		if (rev_in_mr(m, sha)) {
+			*mr = (json_t *)m;
+			return SG_OK;
+		}
+		if (!first)
+			first = m;
 	}
-	return SG_ENOTFOUND;
+	if (!first)
+		return SG_ENOTFOUND;
+	*mr = (json_t *)first; /* the caller says REV is not one of its commits */
+	return SG_OK;
 }
 
 int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t *approvals, const json_t *mr,
@@ -87,20 +108,6 @@ int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t 
 	return SG_OK;
 }
 
-static int rev_in_mr(const json_t *mr, const char *sha)
-{
-	static const char *const keys[] = { "sha", "merge_commit_sha", "squash_commit_sha" };
-	size_t i;
-
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v = sg_forge_str(mr, keys[i]);
-
-		if (v && strcasecmp(v, sha) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static int path_of(char **path, const char *fmt, const char *project, long long n, const char *sha)
 {
 	int r = sha ? asprintf(path, fmt, project, sha) : n ? asprintf(path, fmt, project, n)
@@ -135,7 +142,7 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 			   sha)) < 0 ||
 	    (ret = sg_forge_get(&mrs, &f, path, SG_FORGE_PAGINATE)) < 0)
 		goto done;
-	ret = sg_gitlab_pick_mr(&mr, mrs, pol, out);
+	ret = sg_gitlab_pick_mr(&mr, mrs, pol, sha, out);
 	if (ret == SG_ENOTFOUND) {
 		ret = sg_forge_drop(out, "gitlab", NULL, "no merge request merged into a protected branch contains "
 				    "%.7s on GitLab %s", sha, pol->gitlab_project);

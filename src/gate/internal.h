@@ -188,16 +188,20 @@ int sg_forge_join(sg_buf *b, const sg_strlist *l);
 const char *sg_forge_str(const json_t *o, const char *key);
 
 /* GitHub: the pull request that brought `sha` into a protected branch, from
- * the /commits/{sha}/pulls answer (borrowed reference into pulls). Others
- * are recorded as drops. SG_ENOTFOUND when none qualifies. */
-int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, sg_review_list *out);
+ * the /commits/{sha}/pulls answer (borrowed reference into pulls): merged
+ * into a protected branch, preferably one whose head or merge commit is
+ * `sha`. Unmerged or elsewhere-merged ones are recorded as drops.
+ * SG_ENOTFOUND when none qualifies. */
+int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, const char *sha,
+			sg_review_list *out);
 /* GitHub: add the reviewers of a pull request's reviews (latest decisive
  * review per login; APPROVED on the head unless allowStaleReviews; not the
  * author unless allowSelfReview). `approved` gets "login (review ID)". */
 int sg_github_reviews(sg_review_list *out, sg_strlist *approved, const json_t *reviews, const json_t *pr,
 		      const sg_policy *pol);
-/* GitLab: the merged merge request into a protected branch (borrowed). */
-int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, sg_review_list *out);
+/* GitLab: the merge request merged into a protected branch (borrowed),
+ * preferably one whose head, merge or squash commit is `sha`. */
+int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, const char *sha, sg_review_list *out);
 /* GitLab: reviewers from the /approvals answer; stale unless the project
  * resets approvals on push (reset = 1) or allowStaleReviews. */
 int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t *approvals, const json_t *mr,

@@ -66,6 +66,10 @@ git -C r branch -q release
 expect 3 "merged into a branch that is not protected" -- chk release
 grep_out "merged into main, not a protected branch" "says which branch"
 
+gh approved --head 3333333333333333333333333333333333333333
+expect 3 "the commit is in the pull request but is neither its head nor its merge" -- chk
+grep_out "is neither the head nor the merge commit of pull request #7" "says sign what was reviewed"
+
 gh self
 expect 3 "the pull request's author approving does not count" -- chk
 grep_out "the pull request's author does not count (github:alice)" "says why"

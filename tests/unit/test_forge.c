@@ -138,9 +138,15 @@ static void test_github_pick(void **state)
 	pulls = j("[{\"number\": 3, \"merged_at\": null, \"base\": {\"ref\": \"main\"}},"
 		  " {\"number\": 4, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"dev\"}},"
 		  " {\"number\": 5, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"release/1\"}},"
-		  " {\"number\": 6, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"main\"}}]");
-	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, &l), 0);
+		  " {\"number\": 6, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"main\"},"
+		  "  \"head\": {\"sha\": \"" HEAD "\"}}]");
+	/* no pull request has the commit as head or merge: the first merged one */
+	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, OLD, &l), 0);
 	assert_int_equal(json_integer_value(json_object_get(pr, "number")), 5);
+	sg_review_list_release(&l);
+	/* the one whose head is the commit */
+	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, HEAD, &l), 0);
+	assert_int_equal(json_integer_value(json_object_get(pr, "number")), 6);
 	render(s, sizeof(s), &l);
 	assert_string_equal(s, "-|pull request #3 is not merged;"
 			       "-|pull request #4 was merged into dev, not a protected branch");
@@ -148,11 +154,11 @@ static void test_github_pick(void **state)
 	json_decref(pulls);
 
 	pulls = j("[{\"number\": 3, \"merged_at\": null, \"base\": {\"ref\": \"main\"}}, 7, \"x\"]");
-	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, &l), SG_ENOTFOUND);
+	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, HEAD, &l), SG_ENOTFOUND);
 	sg_review_list_release(&l);
 	json_decref(pulls);
 	pulls = j("{\"message\": \"Not Found\"}");
-	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, &l), SG_EDENIED);
+	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, HEAD, &l), SG_EDENIED);
 	json_decref(pulls);
 	policy_release(&pol);
 }
@@ -244,7 +250,7 @@ static void test_gitlab(void **state)
 	mrs = j("[{\"iid\": 6, \"state\": \"closed\", \"target_branch\": \"main\"},"
 		" {\"iid\": 7, \"state\": \"merged\", \"target_branch\": \"main\", \"sha\": \"" HEAD "\","
 		"  \"author\": {\"username\": \"alice\"}}]");
-	assert_int_equal(sg_gitlab_pick_mr(&mr, mrs, &pol, &l), 0);
+	assert_int_equal(sg_gitlab_pick_mr(&mr, mrs, &pol, HEAD, &l), 0);
 	assert_int_equal(json_integer_value(json_object_get(mr, "iid")), 7);
 	render(s, sizeof(s), &l);
 	assert_string_equal(s, "-|merge request !6 is closed, not merged");
