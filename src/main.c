@@ -16,6 +16,8 @@ static const sg_command commands[] = {
 	{ "log", sg_cmd_log, "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]" },
 	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
 	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
+	{ "install-hooks", sg_cmd_install_hooks, "signgate install-hooks [--force] [--client|--server|--all]" },
+	{ "hook", sg_cmd_hook, "signgate hook reference-transaction STATE | signgate hook pre-receive" },
 	{ "approve", sg_cmd_approve, "signgate approve [--key FPR] [REV]" },
 };
 
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
 	size_t i;
 	int first, rc;
 
+	if (sg_x509_mode(argc, argv)) /* git's signing program: DESIGN.md 1 */
+		return sg_cmd_x509(argc, argv);
 	first = parse_global(&cli, argc, argv);
 	if (first < 0)
 		return first == -2 ? usage(stderr, 2) : first + 100;
