@@ -28,7 +28,7 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BIN       := $(BUILD)/signgate
 
-.PHONY: all check check-plain check-asan unit e2e demo demo-run bench bench-run install uninstall clean deps fuzz dist sign
+.PHONY: all check check-plain check-asan unit e2e demo demo-run bench bench-run install uninstall clean deps fuzz dist sign verify-signatures FORCE
 
 all: $(BIN)
 
@@ -92,22 +92,56 @@ bench: deps
 bench-run: $(BIN) $(TOOL_BIN)
 	@bench/run.sh $(BUILD)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/signgate/hooks \
-		$(DESTDIR)$(PREFIX)/share/signgate/templates $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/lib/cmake/SignGate
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/signgate
-	-cp -R hooks/. $(DESTDIR)$(PREFIX)/share/signgate/hooks/
-	-cp -R templates/. $(DESTDIR)$(PREFIX)/share/signgate/templates/
-	-cp -R cmake-module/. $(DESTDIR)$(PREFIX)/lib/cmake/SignGate/
-	-for m in docs/man/*.1; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/; done
-	-for m in docs/man/*.5; do [ -f "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man5/; done
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the program, man pages,
+# git hooks (share/signgate/hooks), templates (share/signgate/templates:
+# policies, signgate.mk, CI snippets) and the CMake package
+# (lib/cmake/SignGate, for find_package(SignGate)). INSTALL_BIN installs
+# another build of the program (the tests install the one they run).
+INSTALL_BIN ?= $(BIN)
+SHAREDIR    := $(DESTDIR)$(PREFIX)/share/signgate
+CMAKEDIR    := $(DESTDIR)$(PREFIX)/lib/cmake/SignGate
+
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHAREDIR)/hooks $(SHAREDIR)/templates \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(CMAKEDIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/signgate
+	for f in hooks/*; do [ ! -f "$$f" ] || install -m 0755 "$$f" $(SHAREDIR)/hooks/ || exit 1; done
+	(cd templates && find . -type f) | while read -r f; do \
+		install -D -m 0644 "templates/$$f" "$(SHAREDIR)/templates/$$f" || exit 1; done
+	for f in cmake-module/*.cmake; do install -m 0644 "$$f" $(CMAKEDIR)/ || exit 1; done
+	sed -i 's/^set(PACKAGE_VERSION .*/set(PACKAGE_VERSION "$(VERSION)")/' $(CMAKEDIR)/SignGateConfigVersion.cmake
+	for m in docs/man/*.1; do [ ! -f "$$m" ] || install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man1/ || exit 1; done
+	for m in docs/man/*.5; do [ ! -f "$$m" ] || install -m 0644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man5/ || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/signgate
+	for m in docs/man/*.1; do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$${m##*/}; done
+	for m in docs/man/*.5; do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$${m##*/}; done
 	rm -rf $(DESTDIR)$(PREFIX)/share/signgate $(DESTDIR)$(PREFIX)/lib/cmake/SignGate
 
 clean:
 	rm -rf build build-asan
+
+# make dist: $(DIST), `git archive` of HEAD (committed files only, so the
+# tarball is exactly the commit that `make sign` is judged on).
+# make sign: signs it through templates/signgate.mk with the policy of the
+# protected branch (SIGNGATE= another signgate, SIGN_PROFILE=, SIGN_REV=).
+DIST_DIR   ?= dist
+DIST       := $(DIST_DIR)/signgate-$(VERSION).tar.gz
+SIGNGATE   ?= $(BIN)
+SIGN_FILES ?= $(DIST)
+
+dist: $(DIST)
+
+$(DIST): FORCE
+	@mkdir -p $(DIST_DIR)
+	git archive --format=tar.gz --prefix=signgate-$(VERSION)/ -o $@ HEAD
+
+# the in-tree program is built first when it is the one that signs
+sign verify-signatures: $(filter $(BIN),$(SIGNGATE))
+
+include templates/signgate.mk
+
+FORCE:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

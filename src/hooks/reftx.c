@@ -22,7 +22,6 @@
 
 extern char **environ;
 
-#define RELEASE_OUT_DIR "dist"
 
 static void audit(git_repository *repo, const char *op, const char *decision, const char *tag,
 		  const char *commit, const char *detail)
@@ -201,12 +200,16 @@ static int fmt_path(char *out, size_t len, const char *fmt, ...)
 	return SG_OK;
 }
 
-/* NAME: the work tree's folder name. */
-static int release_name(char *out, size_t outlen, const char *workdir)
+/* NAME: release.name, else the work tree's folder name. */
+static int release_name(char *out, size_t outlen, const sg_policy *pol, const char *workdir)
 {
 	char copy[PATH_MAX];
 	size_t l;
 
+	if (pol->release_name) {
+		snprintf(out, outlen, "%s", pol->release_name);
+		return SG_OK;
+	}
 	snprintf(copy, sizeof(copy), "%s", workdir);
 	l = strlen(copy);
 	while (l > 1 && copy[l - 1] == '/')
@@ -216,22 +219,23 @@ static int release_name(char *out, size_t outlen, const char *workdir)
 		: sg_error_set(SG_ERROR, "cannot name the release archive after %s", workdir);
 }
 
-/* dist/NAME-TAG.tar.gz from `git archive` of the tag (reproducible: git
- * takes file times from the commit and writes gzip without a name/time). */
-static int make_archive(char **out, const char *workdir, const char *tag)
+/* OUTDIR/NAME-TAG.tar.gz (release.outDir, default dist) from `git archive`
+ * of the tag (reproducible: git takes file times from the commit and writes
+ * gzip without a name/time). */
+static int make_archive(char **out, const sg_policy *pol, const char *workdir, const char *tag)
 {
 	char name[256], stem[512], dir[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX];
 	char prefix[600], ref[600];
 	size_t i;
 	int err;
 
-	if ((err = release_name(name, sizeof(name), workdir)) < 0 ||
+	if ((err = release_name(name, sizeof(name), pol, workdir)) < 0 ||
 	    (err = fmt_path(stem, sizeof(stem), "%s-%s", name, tag)) < 0)
 		return err;
 	for (i = 0; stem[i]; i++)
 		if (stem[i] == '/')
 			stem[i] = '-';
-	if ((err = fmt_path(dir, sizeof(dir), "%s%s", workdir, RELEASE_OUT_DIR)) < 0)
+	if ((err = fmt_path(dir, sizeof(dir), "%s%s", workdir, pol->release_out_dir)) < 0)
 		return err;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return sg_error_set(SG_ERROR, "cannot create %s: %s", dir, strerror(errno));
@@ -305,7 +309,7 @@ static int sign_tag(sg_reftx_report *r, git_repository *repo, const sg_policy *p
 				   "sign the release where it is built: signgate sign --tag %s FILE...", tag, tag);
 		goto done;
 	}
-	if (pol->release_archive && ((err = make_archive(&archive, workdir, tag)) < 0 ||
+	if (pol->release_archive && ((err = make_archive(&archive, pol, workdir, tag)) < 0 ||
 				     (err = files_add(&f, archive)) < 0))
 		goto done;
 	if ((err = add_artifacts(&f, r, pol, workdir)) < 0)

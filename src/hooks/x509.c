@@ -4,6 +4,7 @@
  * ("-----BEGIN SIGNED MESSAGE-----", the armour git 2.39 recognises for
  * x509). Each signing is recorded on the commit like any other. */
 #include "hooks/hooks.h"
+#include "pipeline/pipeline.h"
 #include "audit/audit.h"
 #include "core/error.h"
 #include "gate/gate.h"
@@ -14,7 +15,6 @@
 #include <errno.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +97,14 @@ int sg_x509_profile(const sg_profile **out, const sg_policy *pol, const char *ke
 	const sg_profile *named = key ? sg_policy_profile(pol, key) : NULL;
 	size_t i;
 
+	if (pol->tag_profile) {
+		named = sg_policy_profile(pol, pol->tag_profile);
+		if (!named || strcmp(named->format, "cms") != 0)
+			return sg_error_set(SG_EDENIED, "release.tagProfile %s is not a cms profile; "
+					    "git tag -s needs an X.509 (cms) signature", pol->tag_profile);
+		*out = named;
+		return SG_OK;
+	}
 	if (named && !strcmp(named->format, "cms")) {
 		*out = named;
 		return SG_OK;
@@ -107,29 +115,12 @@ int sg_x509_profile(const sg_profile **out, const sg_policy *pol, const char *ke
 			return SG_OK;
 		}
 	return sg_error_set(SG_EDENIED, "the policy (%s) has no production cms profile to sign tags "
-			    "with; add one, or set user.signingkey to a cms profile's name", pol->origin);
+			    "with; add one, or set release.tagProfile (or user.signingkey) to a cms "
+			    "profile's name", pol->origin);
 }
 
 /* ---- sign ---- */
 
-static char *current_identity(git_repository *repo)
-{
-	git_signature *sig = NULL;
-	struct passwd *pw;
-	char *s = NULL;
-
-	if (git_signature_default(&sig, repo) == 0) {
-		if (asprintf(&s, "%s <%s>", sig->name, sig->email) < 0)
-			s = NULL;
-		git_signature_free(sig);
-		return s;
-	}
-	git_error_clear();
-	pw = getpwuid(geteuid());
-	if (asprintf(&s, "user:%s", pw ? pw->pw_name : "unknown") < 0)
-		s = NULL;
-	return s;
-}
 
 static int to_pem(sg_buf *out, const sg_buf *der)
 {
@@ -322,7 +313,7 @@ int sg_x509_sign(sg_x509_signed *out, git_repository *repo, const sg_policy *pol
 	sg_hex(sha_hex, a.sha256, 32);
 	if ((err = sign_digest(&sig, ts_line, sizeof(ts_line), be, signer, prof, &a)) < 0)
 		goto done;
-	if (!(signed_by = current_identity(repo))) {
+	if (!(signed_by = sg_pipeline_identity(repo))) {
 		err = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
 	}

@@ -305,7 +305,7 @@ static int step_publish(sg_run *run)
 	return each_outfiles(run, sg_outfiles_publish);
 }
 
-static char *current_identity(git_repository *repo)
+char *sg_pipeline_identity(git_repository *repo)
 {
 	git_signature *sig = NULL;
 	struct passwd *pw;
@@ -317,6 +317,7 @@ static char *current_identity(git_repository *repo)
 		git_signature_free(sig);
 		return s;
 	}
+	git_error_clear();
 	pw = getpwuid(geteuid());
 	if (asprintf(&s, "user:%s", pw ? pw->pw_name : "unknown") < 0)
 		s = NULL;
@@ -335,7 +336,7 @@ static int run_init(sg_run *run, sg_batch *out, git_repository *repo, const sg_p
 	run->gate = &out->gate;
 	run->out = out;
 	run->items = calloc(req->nfiles ? req->nfiles : 1, sizeof(*run->items));
-	run->signed_by = current_identity(repo);
+	run->signed_by = sg_pipeline_identity(repo);
 	if (!run->items || !run->signed_by)
 		return sg_error_set(SG_ERROR, "out of memory");
 	run->n = req->nfiles;

@@ -41,6 +41,10 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 		     const sg_sign_request *req);
 void sg_batch_release(sg_batch *b);
 
+/* Who signs, for Signed-By: "Name <email>" from git, else "user:OSUSER".
+ * Caller frees; NULL when out of memory. */
+char *sg_pipeline_identity(git_repository *repo);
+
 /* Profiles (profiles.c) */
 
 /* The profile for one artifact: `name` when given, else the single profile,

@@ -344,6 +344,9 @@ void sg_policy_free(sg_policy *p)
 	}
 	free(p->revoked);
 	free(p->tag_pattern);
+	free(p->tag_profile);
+	free(p->release_name);
+	free(p->release_out_dir);
 	sg_strlist_release(&p->release_artifact);
 	free(p->github_api);
 	free(p->github_repository);

@@ -75,6 +75,9 @@ typedef struct sg_policy {
 	int release_archive;           /* default 0 */
 	sg_strlist release_artifact;
 	int require_note;              /* default 1 */
+	char *tag_profile;             /* profile for `git tag -s` (default: first production cms) */
+	char *release_name;            /* NAME in NAME-TAG.tar.gz (default: the work tree's folder) */
+	char *release_out_dir;         /* where the tag hook writes, relative to the work tree (default dist) */
 	/* [forge] */
 	char *github_api, *github_repository, *gitlab_api, *gitlab_project;
 	int forge_timeout;             /* seconds per forge API request, default 15 */

@@ -108,6 +108,27 @@ static int check_ref(struct pctx *c, const char *v)
 	return SG_OK;
 }
 
+/* A folder inside the work tree: relative, without "..". */
+static int check_subdir(struct pctx *c, const char *v)
+{
+	const char *p = v;
+
+	if (v[0] == '/')
+		return perr(c, "%s = '%s' must be a folder inside the work tree (a relative path)",
+			    c->fullname, v);
+	for (; *p; p += strcspn(p, "/"), p += *p == '/')
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return perr(c, "%s = '%s' must stay inside the work tree (no '..')", c->fullname, v);
+	return SG_OK;
+}
+
+static int check_name(struct pctx *c, const char *v)
+{
+	if (strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, ".."))
+		return perr(c, "%s = '%s' must be a plain name, without '/'", c->fullname, v);
+	return SG_OK;
+}
+
 static int check_remote(struct pctx *c, const char *v)
 {
 	int valid = 0;
@@ -205,6 +226,9 @@ static const struct keydef release_keys[] = {
 	{ "archive", K_BOOL, G(release_archive), NULL },
 	{ "artifact", K_LIST, G(release_artifact), NULL },
 	{ "requireNote", K_BOOL, G(require_note), NULL },
+	{ "tagProfile", K_STR, G(tag_profile), NULL },
+	{ "name", K_STR, G(release_name), check_name },
+	{ "outDir", K_STR, G(release_out_dir), check_subdir },
 	{ NULL, 0, 0, NULL }
 };
 
@@ -653,8 +677,11 @@ static int finish(struct pctx *c)
 	    (ret = set_default(&p->gerrit_label, "Code-Review")) < 0 ||
 	    (ret = set_default(&p->scan_engine, "clamav")) < 0 ||
 	    (ret = set_default(&p->scan_database, "/var/lib/clamav")) < 0 ||
-	    (ret = set_default(&p->tag_pattern, "v*")) < 0)
+	    (ret = set_default(&p->tag_pattern, "v*")) < 0 ||
+	    (ret = set_default(&p->release_out_dir, "dist")) < 0)
 		return ret;
+	if (p->tag_profile && !sg_policy_profile(p, p->tag_profile))
+		return perr(c, "release.tagProfile = '%s' names no [profile] section", p->tag_profile);
 	for (i = 0; i < p->nprofiles; i++)
 		if ((ret = finish_profile(c, i)) < 0)
 			return ret;

@@ -62,6 +62,19 @@ check "tag v2.0 exists" sh -c "git -C '$REPO' rev-parse -q --verify refs/tags/v2
 check "v2.0 is recorded" sh -c "git -C '$REPO' notes --ref signatures show v2.0^{commit} | grep -q '^Tag: v2.0$'"
 git -C "$REPO" checkout -q main
 
+# release.name and release.outDir name the archive and its folder; the
+# release profile (dist/*) must match the folder, so outDir stays under dist
+sg_policy_text | sed 's/^\[scan\]/[release]\n\ttagPattern = v*\n\tarchive = true\n\tname = hello\n\toutDir = dist\/rel\n[scan]/; s|^\tartifacts = dist/\*$|\tartifacts = dist/*\n\tartifacts = dist/rel/*|' |
+	sg_commit_policy
+sg_reviewed_commit src/named.c 'int named;'
+expect 0 "git tag v3.0 with release.name and release.outDir" -- git -C "$REPO" tag v3.0
+check "the archive is dist/rel/hello-v3.0.tar.gz" test -s "$REPO/dist/rel/hello-v3.0.tar.gz"
+check "and its signature verifies" cms_verify "$REPO/dist/rel/hello-v3.0.tar.gz"
+check "no archive under the folder name" test ! -e "$REPO/dist/rel/$name-v3.0.tar.gz"
+sg_policy_text | sed 's/^\[scan\]/[release]\n\toutDir = ..\/out\n[scan]/' >"$TRASH/bad-policy"
+expect 3 "release.outDir outside the work tree is a policy error" -- sh -c "cd '$REPO' && signgate --policy '$TRASH/bad-policy' check"
+grep_out "inside the work tree" "the reason says it must stay inside"
+
 # fetched tags are not judged or signed
 git clone -q "$REPO" "$TRASH/clone"
 (cd "$TRASH/clone" && signgate install-hooks >/dev/null 2>&1)
