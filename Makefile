@@ -92,6 +92,22 @@ bench: deps
 bench-run: $(BIN) $(TOOL_BIN)
 	@bench/run.sh $(BUILD)
 
+# Fuzzing (libFuzzer, clang): every tests/fuzz/fuzz_<t>.c runs FUZZ_SECONDS
+# (default 60) from its corpus in tests/fuzz/corpus/<t>/; crashes are kept in
+# tests/fuzz/regressions/<t>/, which `make check` replays (test_fuzz_regressions).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_CFLAGS  := -O1 -g -fsanitize=fuzzer-no-link -Wno-string-concatenation
+
+fuzz:
+	@scripts/install-fuzz-deps.sh
+	$(MAKE) BUILD=build-fuzz CC=clang SAN=1 CFLAGS='$(FUZZ_CFLAGS)' $(FUZZ_TARGETS:%=build-fuzz/fuzz/fuzz_%)
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libsigngate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libsigngate.a $(ALL_LDFLAGS) $(LIBS)
+
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the program, man pages,
 # git hooks (share/signgate/hooks), templates (share/signgate/templates:
 # policies, signgate.mk, CI snippets) and the CMake package
@@ -120,7 +136,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/signgate $(DESTDIR)$(PREFIX)/lib/cmake/SignGate
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 # make dist: $(DIST), `git archive` of HEAD (committed files only, so the
 # tarball is exactly the commit that `make sign` is judged on).

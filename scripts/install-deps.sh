@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential pkg-config git libgit2-dev libgpgme-dev libssl-dev openssl
 libcurl4-openssl-dev libclamav-dev libp11-dev libcmocka-dev libjansson-dev
-softhsm2 opensc gnupg gpg-agent gpgsm jq python3 python3-yaml cmake clang time"
+softhsm2 opensc gnupg gpg-agent gpgsm jq python3 python3-yaml cmake clang time valgrind"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -153,17 +153,18 @@ int sg_cmd_check(sg_cli *cli, int argc, char **argv)
 	sg_policy *pol = NULL;
 	sg_gate_result res;
 	const char *rev = "HEAD";
-	int c, err, rc;
+	int at, c, err, rc;
 
 	memset(&res, 0, sizeof(res));
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	/* at: the argument getopt reads next ("-x.txt" keeps optind on itself) */
+	while ((at = optind, c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': cli->json = 1; break;
 		case 'h': printf("usage: %s\n", usage_text); return 0;
 		default:
 			sg_error_set(SG_EUSAGE, "unknown option '%s' (use -- before a revision that starts with -)",
-				     argv[optind - 1]);
+				     argv[at]);
 			return sg_cli_usage(usage_text);
 		}
 	}

@@ -18,16 +18,17 @@ static int parse(sg_sign_request *req, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct stat st;
-	int c;
+	int at, c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	/* at: the argument getopt reads next ("-x.txt" keeps optind on itself) */
+	while ((at = optind, c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': req->rev = optarg; break;
 		case 't': req->tag = optarg; break;
 		case 'o': req->out_dir = optarg; break;
 		default:
-			return sg_error_set(SG_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+			return sg_error_set(SG_EUSAGE, "unknown option '%s'", argv[at]);
 		}
 	}
 	if (optind >= argc)

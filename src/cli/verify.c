@@ -15,12 +15,13 @@ static int parse(sg_verify_opts *o, int *first, int argc, char **argv)
 		{ "rev", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int at, c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	/* at: the argument getopt reads next ("-x.txt" keeps optind on itself) */
+	while ((at = optind, c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c != 'r')
-			return sg_error_set(SG_EUSAGE, "unknown option '%s'", argv[optind - 1]);
+			return sg_error_set(SG_EUSAGE, "unknown option '%s'", argv[at]);
 		o->rev = optarg;
 	}
 	if (optind >= argc)

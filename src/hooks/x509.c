@@ -36,6 +36,18 @@ static int header_value(const char *line, size_t len, const char *key, const cha
 	return 1;
 }
 
+/* n lowercase hex digits at v (v need not be NUL-terminated: the payload
+ * is a buffer, and strspn would read past its end). */
+static int lower_hex(const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 int sg_tag_payload_parse(sg_tag_payload *out, const char *data, size_t len)
 {
 	sg_tag_payload p;
@@ -58,7 +70,7 @@ int sg_tag_payload_parse(sg_tag_payload *out, const char *data, size_t len)
 			break;
 		}
 		if (lineno == 1 && header_value(line, l, "object", &v, &vl) && vl == GIT_OID_HEXSZ &&
-		    strspn(v, "0123456789abcdef") >= GIT_OID_HEXSZ) {
+		    lower_hex(v, vl)) {
 			memcpy(p.object, v, GIT_OID_HEXSZ);
 		} else if (lineno == 2 && header_value(line, l, "type", &v, &vl) && vl < sizeof(p.type)) {
 			memcpy(p.type, v, vl);

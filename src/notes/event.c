@@ -70,9 +70,19 @@ static int event_push(sg_event *e, const char *key, size_t klen, const char *val
 		return sg_error_set(SG_ERROR, "out of memory");
 	memcpy(mem, key, klen);
 	mem[klen] = '\0';
+	/* Sanitize, then trim: a control character at either end became a
+	 * space, and the value must read back the same once written. */
 	memcpy(mem + klen + 1, val, vlen);
-	mem[klen + 1 + vlen] = '\0';
 	sanitize(mem + klen + 1, vlen);
+	{
+		const char *v = mem + klen + 1;
+		size_t n = vlen;
+
+		trim(&v, &n);
+		memmove(mem + klen + 1, v, n);
+		vlen = n;
+	}
+	mem[klen + 1 + vlen] = '\0';
 	f[e->n].key = mem;
 	f[e->n].value = mem + klen + 1;
 	e->n++;
@@ -255,6 +265,10 @@ static int parse_paragraph(sg_event *ev, size_t *nfields, const char *p, const c
 				p = next;
 				continue;
 			}
+			/* The event type is one word: a continuation of the
+			 * first field would make "sign" into "sign revoke". */
+			if (e.n == 0)
+				goto done;
 			if (val.size + 1 + vlen > SG_EVENT_PARSE_VALUE_MAX)
 				goto done; /* over the cap: not a valid event */
 			if ((val.size && (err = sg_buf_put(&val, " ", 1)) < 0) ||

@@ -15,19 +15,36 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The artifact's name relative to the work tree. Its folder is resolved
+ * (so "dist/../dist/x" is "dist/x"), its last component is not: a symlink
+ * there is refused by the open step. A folder outside the tree (e.g. through
+ * a symlinked folder) gives the real path, so that artifacts globs judge
+ * where the file is, not the name it was reached by. */
 static char *display_name(const sg_run *run, const char *path)
 {
 	const char *base = run->req->display_base ? run->req->display_base
 						  : git_repository_workdir(run->repo);
-	char real[PATH_MAX], rbase[PATH_MAX];
+	char real[PATH_MAX], rbase[PATH_MAX], dir[PATH_MAX], full[2 * PATH_MAX + 2];
+	const char *file = path, *slash = strrchr(path, '/');
 	size_t blen;
 
-	if (base && realpath(base, rbase) && realpath(path, real)) {
-		blen = strlen(rbase);
-		if (strncmp(real, rbase, blen) == 0 && real[blen] == '/')
-			return strdup(real + blen + 1);
+	if (slash) {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return strdup(path);
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash == path ? 1 : slash - path] = '\0';
+		file = slash + 1;
+	} else {
+		strcpy(dir, ".");
 	}
-	return strdup(path);
+	if (!base || !*file || !strcmp(file, ".") || !strcmp(file, "..") ||
+	    !realpath(base, rbase) || !realpath(dir, real))
+		return strdup(path);
+	snprintf(full, sizeof(full), "%s/%s", strcmp(real, "/") ? real : "", file);
+	blen = strlen(rbase);
+	if (strncmp(full, rbase, blen) == 0 && full[blen] == '/')
+		return strdup(full + blen + 1);
+	return strdup(full);
 }
 
 static int step_profiles(sg_run *run)

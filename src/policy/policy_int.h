@@ -18,6 +18,7 @@ typedef struct sg_policy_rawkey {
 	unsigned line;
 	int used;
 	int glued_comment; /* value;comment or value#comment: likely truncated */
+	int open_quote;    /* a '"' left open at the end of the line */
 } sg_policy_rawkey;
 
 typedef struct sg_policy_rawscan {

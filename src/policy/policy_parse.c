@@ -102,8 +102,9 @@ static int check_ref(struct pctx *c, const char *v)
 {
 	int valid = 0;
 
-	if (strncmp(v, "refs/", 5) != 0 || git_reference_name_is_valid(&valid, v) < 0 || !valid)
-		return perr(c, "%s = '%s' is not a valid full ref name; write e.g. refs/notes/signatures",
+	/* both keys that take a ref name a notes ref */
+	if (strncmp(v, "refs/notes/", 11) != 0 || git_reference_name_is_valid(&valid, v) < 0 || !valid)
+		return perr(c, "%s = '%s' is not a valid notes ref name; write e.g. refs/notes/signatures",
 			    c->fullname, v);
 	return SG_OK;
 }
@@ -133,7 +134,8 @@ static int check_remote(struct pctx *c, const char *v)
 {
 	int valid = 0;
 
-	if (git_remote_name_is_valid(&valid, v) < 0 || !valid)
+	/* libgit2 accepts "--upload-pack=x": a remote is handed to git commands */
+	if (v[0] == '-' || git_remote_name_is_valid(&valid, v) < 0 || !valid)
 		return perr(c, "%s = '%s' is not a valid remote name", c->fullname, v);
 	return SG_OK;
 }
@@ -186,7 +188,7 @@ static int check_min1(struct pctx *c, const char *v)
 {
 	if (strtol(v, NULL, 10) >= 1)
 		return SG_OK;
-	return perr(c, "%s = %s: must be at least 1 (a score of 0 is not an approval)", c->fullname, v);
+	return perr(c, "%s = %s: must be at least 1", c->fullname, v);
 }
 
 /* ---- key tables ---- */
@@ -798,6 +800,11 @@ static int walk(struct pctx *c, git_config *cfg, sg_policy_rawscan *raw)
 		if (rk && rk->glued_comment) {
 			ret = perr(c, "%s: a ';' or '#' inside the value starts a comment, so git-config reads only "
 				   "'%s'; put the whole value in double quotes", e->name, e->value ? e->value : "");
+			goto done;
+		}
+		if (rk && rk->open_quote) {
+			ret = perr(c, "%s: the value has a '\"' that is never closed; git refuses such a file",
+				   e->name);
 			goto done;
 		}
 		if ((ret = entry(c, e)) < 0)

@@ -114,8 +114,10 @@ static int scan_header(const char *d, size_t len, size_t *pos, char **sec, char 
 }
 
 /* Skip a value after a key: quotes, escapes, comments, continuations.
- * Returns 1 when a comment character is glued to the value ("a;b"), which
- * git-config reads as "a" -- e.g. an unquoted PKCS#11 URI. */
+ * Returns bit 1 when a comment character is glued to the value ("a;b"),
+ * which git-config reads as "a" -- e.g. an unquoted PKCS#11 URI; bit 2 when
+ * a quote is left open at the end of the line (git refuses the file,
+ * libgit2 1.5 reads on). */
 static int skip_value(const char *d, size_t len, size_t *pos, unsigned *line)
 {
 	size_t i = *pos;
@@ -147,7 +149,7 @@ static int skip_value(const char *d, size_t len, size_t *pos, unsigned *line)
 		i++;
 	}
 	*pos = i;
-	return glued;
+	return glued | (quoted ? 2 : 0);
 }
 
 int sg_policy__rawscan(sg_policy_rawscan *out, const char *d, size_t len)
@@ -156,7 +158,7 @@ int sg_policy__rawscan(sg_policy_rawscan *out, const char *d, size_t len)
 	char *sec = NULL, *sub = NULL;
 	unsigned line = 1;
 	size_t i = 0, start;
-	int ret = SG_ERROR;
+	int ret = SG_ERROR, f;
 
 	while (i < len) {
 		char c = d[i];
@@ -177,7 +179,9 @@ int sg_policy__rawscan(sg_policy_rawscan *out, const char *d, size_t len)
 				i++;
 			if ((ret = rawscan_add(&s, sec, sub, d + start, i - start, line)) < 0)
 				goto done;
-			s.keys[s.n - 1].glued_comment = skip_value(d, len, &i, &line);
+			f = skip_value(d, len, &i, &line);
+			s.keys[s.n - 1].glued_comment = f & 1;
+			s.keys[s.n - 1].open_quote = (f & 2) != 0;
 		} else {
 			while (i < len && d[i] != '\n')
 				i++;

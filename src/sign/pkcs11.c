@@ -332,8 +332,9 @@ static int find_slot(sg_pkcs11_key *k, PKCS11_SLOT **slot, const sg_pkcs11_uri *
 	if (PKCS11_enumerate_slots(k->ctx, &k->slots, &k->nslots) != 0) {
 		k->slots = NULL;
 		k->nslots = 0;
-		return sg_error_set_openssl(SG_ERROR, "cannot list the slots of PKCS#11 module %s",
-					    module);
+		/* transient too: SoftHSM's file store being rewritten by another run */
+		sg_error_set_openssl(SG_ERROR, "cannot list the slots of PKCS#11 module %s", module);
+		return SG_ERETRY;
 	}
 	for (i = 0; i < k->nslots && !*slot; i++)
 		if (token_matches(k->slots[i].token, u))
@@ -393,8 +394,13 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 			k->loaded = 0;
 			nanosleep(&ts, NULL);
 		}
-		if ((ret = find_slot(k, &slot, &u, module)) < 0)
+		if ((ret = find_slot(k, &slot, &u, module)) == SG_ERETRY &&
+		    attempt + 1 < SG_PKCS11_FIND_ATTEMPTS)
+			continue;
+		if (ret < 0) {
+			ret = ret == SG_ERETRY ? SG_ERROR : ret;
 			goto done;
+		}
 	}
 	if (!slot) {
 		ret = no_token_error(k, &u, module);

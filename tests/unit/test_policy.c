@@ -358,7 +358,7 @@ static void test_errors(void **state)
 	parse_fails("[profile \"r\"]\nkey = pkcs11:x\ntsa = https://t/#x\n", "P:3: profile.r.tsa: a ';' or '#'");
 	parse_fails("[scan]\nengine = sophos\n", "P:2: scan.engine = 'sophos'");
 	parse_fails("[scan]\nmaxFileSize = 10t\n", "P:2: scan.maxFileSize = '10t' is not a size");
-	parse_fails("[profile \"r\"]\nkey = pkcs11:x\nnotesRef = notes/x\n", "P:3: profile.r.notesRef = 'notes/x' is not a valid full ref name");
+	parse_fails("[profile \"r\"]\nkey = pkcs11:x\nnotesRef = notes/x\n", "P:3: profile.r.notesRef = 'notes/x' is not a valid notes ref name");
 	parse_fails("[notes]\npush = bad..name\n", "P:2: notes.push = 'bad..name' is not a valid remote name");
 	parse_fails("[forge]\ngithubRepository = justname\n", "P:2: forge.githubRepository = 'justname' must be owner/name");
 	/* libgit2's own syntax errors keep the display name and line */
