@@ -43,9 +43,13 @@ $(BUILD)/libsigngate.a: $(LIB_OBJ)
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libsigngate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsigngate.a
+$(BUILD)/tests/support.o: tests/unit/support.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -o $@ $< $(BUILD)/libsigngate.a $(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/support.o $(BUILD)/libsigngate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -MMD -MP -o $@ $< $(BUILD)/tests/support.o $(BUILD)/libsigngate.a $(ALL_LDFLAGS) $(LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libsigngate.a
 	@mkdir -p $(dir $@)

@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <git2.h>
 #include <stdio.h>
 #include <errno.h>
@@ -15,6 +16,7 @@ static const sg_command commands[] = {
 	{ "verify", sg_cmd_verify, "signgate verify [--rev REV] FILE..." },
 	{ "log", sg_cmd_log, "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]" },
 	{ "revoke", sg_cmd_revoke, "signgate revoke --cert SHA256 --since TIME --reason TEXT" },
+	{ "sync", sg_cmd_sync, "signgate sync [REMOTE]" },
 	{ "doctor", sg_cmd_doctor, "signgate doctor [--login] [--no-tsa]" },
 	{ "install-hooks", sg_cmd_install_hooks, "signgate install-hooks [--force] [--client|--server|--all]" },
 	{ "hook", sg_cmd_hook, "signgate hook reference-transaction STATE | signgate hook pre-receive" },
@@ -95,6 +97,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cli.dir = NULL;
+	/* A file size limit must fail a write cleanly (every write checks),
+	 * not kill the process halfway: the policy blob's temp file comes
+	 * before any signature. */
+	signal(SIGXFSZ, SIG_IGN);
 	git_libgit2_init();
 	optind = 1;
 	rc = cmd->run(&cli, argc - first, argv + first);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/strlist.h"
 
 /* Limits (docs/signgate-notes.md). */
 #define SG_EVENT_KEY "Signgate-Event"    /* the first field of every event */
@@ -78,5 +79,46 @@ int sg_notes_foreach(git_repository *repo, const char *notes_ref, sg_notes_forea
 
 /* SG_ERROR unless notes_ref is a valid reference name under refs/notes/. */
 int sg_notes_ref_check(const char *notes_ref);
+
+/* --- sync (sync.c, sync_merge.c; docs/sync.md) ------------------------------ */
+
+#define SG_NOTES_SIGNATURES_REF "refs/notes/signatures"
+#define SG_NOTES_APPROVALS_REF "refs/notes/signgate-approvals"
+
+/* The union of two notes' texts: every paragraph of both, each once.
+ * Paragraphs are split at blank lines and their lines' trailing whitespace
+ * trimmed; an event (sg_events_parse) is identified by its parsed form, any
+ * other paragraph by its text. Local paragraphs first, in order, then the
+ * remote's new ones; each followed by one newline, separated by a blank
+ * line. A NUL byte in either text is SG_ERROR (not a text note). */
+int sg_notes_merge_text(sg_buf *out, const char *ours, size_t olen, const char *theirs, size_t tlen);
+
+/* A merge commit of two notes commits (parents: ours, theirs) whose tree
+ * holds every note of both, the differing ones merged with
+ * sg_notes_merge_text (flat tree, no fan-out; top-level non-note entries of
+ * both kept). *notes_merged (may be NULL): notes whose text was merged. */
+int sg_notes_merge_commits(git_oid *out, size_t *notes_merged, git_repository *repo,
+			   const git_oid *ours, const git_oid *theirs, const char *message);
+
+typedef struct sg_sync_result {
+	size_t attempts;      /* rounds of fetch, merge, push */
+	size_t merges;        /* merge commits made */
+	size_t notes_merged;  /* notes whose texts were merged */
+	size_t pushed;        /* refs the remote accepted (up to date counts) */
+} sg_sync_result;
+
+/* The refs `sync` carries: refs/notes/signatures, refs/notes/signgate-approvals
+ * and every profile's notesRef (pol may be NULL). Appends to out. */
+struct sg_policy;
+int sg_notes_sync_refs(sg_strlist *out, const struct sg_policy *pol);
+
+/* Fetch `notes_refs` from `remote` (a configured remote, a URL or a path)
+ * into refs/signgate/remotes/<remote or url-HASH>/notes/..., merge each
+ * with the local ref (fast-forward when one side contains the other, else
+ * sg_notes_merge_commits), move the local refs with compare-and-swap, and
+ * push with `git push` (non-forced: the remote compares and swaps); when
+ * the remote moved meanwhile, start again (bounded, with jitter). */
+int sg_notes_sync(sg_sync_result *res, git_repository *repo, const char *remote,
+		  const sg_strlist *notes_refs);
 
 #endif

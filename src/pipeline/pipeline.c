@@ -260,6 +260,53 @@ static int write_output(sg_outfile *o, const sg_run *run, const sg_item *it,
 	return err;
 }
 
+/* A run killed between write and publish leaves its temp files; the next
+ * run writing the same outputs removes them (see sg_run_remove_stale_temps). */
+static int clean_one(sg_run *run, const sg_item *it, const char *suffix)
+{
+	sg_strlist removed = SG_STRLIST_INIT;
+	char *path = NULL, *d = NULL, *b = NULL;
+	size_t i;
+	int err;
+
+	if ((err = output_path(&path, run, it, suffix)) < 0)
+		return err;
+	d = strdup(path);
+	b = strdup(path);
+	if (!d || !b)
+		err = sg_error_set(SG_ERROR, "out of memory");
+	else
+		err = sg_run_remove_stale_temps(&removed, dirname(d), basename(b));
+	for (i = 0; err == SG_OK && i < removed.n; i++) {
+		char *w = NULL;
+
+		if (asprintf(&w, "removed %s, a temporary file left by an interrupted signgate run", removed.v[i]) < 0)
+			err = sg_error_set(SG_ERROR, "out of memory");
+		else
+			err = sg_strlist_add(&run->out->warnings, w);
+		free(w);
+	}
+	sg_strlist_release(&removed);
+	free(path);
+	free(d);
+	free(b);
+	return err;
+}
+
+static int step_stale(sg_run *run)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < run->n; i++) {
+		const sg_item *it = &run->items[i];
+		if ((err = clean_one(run, it, it->slot->be->suffix)) < 0 ||
+		    (it->slot->be->tsr_suffix && (err = clean_one(run, it, it->slot->be->tsr_suffix)) < 0))
+			return err;
+	}
+	return SG_OK;
+}
+
 static int step_write(sg_run *run)
 {
 	size_t i, j;
@@ -435,7 +482,7 @@ static const struct {
 } steps[] = {
 	{ "profiles", step_profiles }, { "gate", step_gate }, { "key", step_open_signers },
 	{ "open", step_open_files }, { "scan", step_scan }, { "sign", step_sign },
-	{ "write", step_write }, { "sync", step_sync },
+	{ "stale", step_stale }, { "write", step_write }, { "sync", step_sync },
 	/* No signature is published without its record: record, then publish. */
 	{ "record", step_record }, { "audit", step_audit }, { "publish", step_publish },
 };
@@ -450,7 +497,8 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 	memset(out, 0, sizeof(*out));
 	if (req->nfiles == 0)
 		return sg_error_set(SG_EUSAGE, "nothing to sign: name at least one FILE");
-	/* A file size limit must fail a write cleanly, not kill the process. */
+	/* A file size limit must fail a write cleanly, not kill the process
+	 * (main() does this too; the pipeline also runs from hooks). */
 	signal(SIGXFSZ, SIG_IGN);
 	err = run_init(&run, out, repo, pol, req);
 	for (s = 0; err == SG_OK && s < sizeof(steps) / sizeof(steps[0]); s++)
@@ -462,6 +510,9 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 	if (err < 0 && !(s < sizeof(steps) / sizeof(steps[0]) && steps[s].fn == step_audit))
 		sg_run_audit(&run, err, s < sizeof(steps) / sizeof(steps[0]) ? steps[s].name : "done");
 	run_release(&run, err == SG_OK);
+	/* notes.push: after the batch is published; a failed push undoes nothing. */
+	if (err == SG_OK && pol->notes_push)
+		err = sg_run_push_notes(repo, pol, out);
 	return err;
 }
 

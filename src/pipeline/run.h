@@ -54,4 +54,15 @@ int sg_run_record_notes(sg_run *run, char **refs_written);
  * kept (its message extended when the log could not be written). */
 int sg_run_audit(const sg_run *run, int code, const char *stage);
 
+/* push.c */
+/* notes.push: sync the notes refs to that remote after a successful batch
+ * (SG_ERROR with "signed and recorded locally ... run signgate sync" when
+ * the push fails; nothing is unpublished). */
+int sg_run_push_notes(git_repository *repo, const sg_policy *pol, const sg_batch *b);
+/* Temp files ".<base>.tmp-XXXXXX" in dir left by a killed run: removed when
+ * they are regular files owned by us and older than SG_STALE_TEMP_SECONDS;
+ * each removed path is added to `removed`. */
+#define SG_STALE_TEMP_SECONDS 600
+int sg_run_remove_stale_temps(sg_strlist *removed, const char *dir, const char *base);
+
 #endif

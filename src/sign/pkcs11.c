@@ -20,6 +20,10 @@
 #define SG_CKR_PIN_LOCKED 0xA4UL
 
 #define SG_PKCS11_URI_MAX 4096
+#define SG_CKR_GENERAL_ERROR 0x05UL
+#define SG_CKR_FUNCTION_FAILED 0x06UL
+#define SG_CKR_DEVICE_ERROR 0x30UL
+#define SG_PKCS11_LOGIN_ATTEMPTS 8
 #define SG_PKCS11_FIND_ATTEMPTS 8
 
 struct sg_pkcs11_key {
@@ -234,12 +238,26 @@ static int no_token_error(const sg_pkcs11_key *k, const sg_pkcs11_uri *u, const 
 	return err;
 }
 
-static int login_error(const char *label)
+/* The CKR code of libp11's last error (0 when none). */
+static unsigned long last_ckr(void)
 {
 	unsigned long e = ERR_peek_last_error();
 	unsigned long r = ERR_GET_LIB(e) == ERR_get_CKR_code() ? (unsigned long)ERR_GET_REASON(e) : 0;
 
 	ERR_clear_error();
+	return r;
+}
+
+/* Errors a token store being rewritten by another process can give
+ * (SoftHSM2's file store under concurrent logins). Never a PIN error:
+ * retrying a wrong PIN would spend the token's retry counter. */
+static int transient_ckr(unsigned long r)
+{
+	return r == SG_CKR_GENERAL_ERROR || r == SG_CKR_FUNCTION_FAILED || r == SG_CKR_DEVICE_ERROR;
+}
+
+static int login_error(const char *label, unsigned long r)
+{
 	switch (r) {
 	case SG_CKR_PIN_INCORRECT:
 		return sg_error_set(SG_EDENIED, "PKCS#11 login to token %s failed: wrong PIN "
@@ -264,7 +282,7 @@ static int login(PKCS11_SLOT *slot, const sg_pkcs11_uri *u)
 {
 	sg_secret *pin = NULL;
 	char what[300];
-	int ret, logged = 0;
+	int ret, logged = 0, attempt;
 
 	if (!slot->token->loginRequired)
 		return SG_OK;
@@ -276,8 +294,21 @@ static int login(PKCS11_SLOT *slot, const sg_pkcs11_uri *u)
 	snprintf(what, sizeof(what), "PIN for token %s", u->token);
 	if ((ret = sg_secret_obtain(&pin, u->pin_source, what)) < 0)
 		return ret;
-	ERR_clear_error();
-	ret = PKCS11_login(slot, 0, pin->data) == 0 ? SG_OK : login_error(u->token);
+	for (attempt = 1;; attempt++) {
+		unsigned long r;
+
+		ERR_clear_error();
+		if (PKCS11_login(slot, 0, pin->data) == 0) {
+			ret = SG_OK;
+			break;
+		}
+		r = last_ckr();
+		if (!transient_ckr(r) || attempt >= SG_PKCS11_LOGIN_ATTEMPTS) {
+			ret = login_error(u->token, r);
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 20000000L * attempt + (long)(random() % 20000000L) }, NULL);
+	}
 	sg_secret_free(pin);
 	return ret;
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <git2.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -29,40 +31,6 @@ typedef struct fixture {
 	char log[192];
 	git_repository *repo;
 } fixture;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static char *capture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *capture(const char *fmt, ...)
-{
-	char cmd[4096], chunk[4096];
-	va_list ap;
-	FILE *p;
-	sg_buf b = SG_BUF_INIT;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		assert_int_equal(sg_buf_put(&b, chunk, n), 0);
-	pclose(p);
-	return sg_buf_detach(&b);
-}
 
 static int group_setup(void **state)
 {

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "support.h"
+
 #include "core/error.h"
 #include "core/file.h"
 #include "sign/pkcs11.h"
@@ -40,16 +42,6 @@ static const char *P(const char *name)
 	char *p = path[npath++ % 16];
 	snprintf(p, sizeof(path[0]), "%s/%s", dir, name);
 	return p;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
 }
 
 static void write_file(const char *p, const void *data, size_t len, mode_t mode)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +19,6 @@
 #include "gate/internal.h"
 
 static char tmp[64];
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 static void add(sg_strlist *l, const char *s)
 {
@@ -225,21 +215,21 @@ static git_repository *repo;
 static int setup_repo(void **state)
 {
 	(void)state;
-	sh("git config --global user.email signer@example.com && git config --global user.name S");
-	sh("git init -q -b main %s/r", tmp);
-	sh(COMMIT("root\n\nReviewed-by: Bob <bob@example.com>"), tmp);
-	sh(COMMIT("second\n\nReviewed-by: Author <AUTHOR@example.com>"), tmp);
-	sh(GIT "checkout -q -b feat", tmp);
-	sh(COMMIT("feature work"), tmp);
-	sh(GIT "tag feat-commit", tmp);
-	sh(GIT "checkout -q main", tmp);
-	sh(COMMIT("main moves on"), tmp);
-	sh(GIT "merge -q --no-ff feat -m 'Merge feat\n\nReviewed-by: Carol <carol@example.com>\nReviewed-by: Dan <dan@example.com>'", tmp);
-	sh(COMMIT("after merge\n\nReviewed-by: Carol <carol@example.com>"), tmp);
-	sh(GIT "tag -a v1 -m v1 HEAD", tmp);
-	sh(GIT "tag -a treetag -m t 'HEAD^{tree}'", tmp);
-	sh(GIT "checkout -q -b side HEAD~1 && git -C %s/r commit -q --allow-empty -m 'off main'", tmp, tmp);
-	sh(GIT "checkout -q main", tmp);
+	sh_ok("git config --global user.email signer@example.com && git config --global user.name S");
+	sh_ok("git init -q -b main %s/r", tmp);
+	sh_ok(COMMIT("root\n\nReviewed-by: Bob <bob@example.com>"), tmp);
+	sh_ok(COMMIT("second\n\nReviewed-by: Author <AUTHOR@example.com>"), tmp);
+	sh_ok(GIT "checkout -q -b feat", tmp);
+	sh_ok(COMMIT("feature work"), tmp);
+	sh_ok(GIT "tag feat-commit", tmp);
+	sh_ok(GIT "checkout -q main", tmp);
+	sh_ok(COMMIT("main moves on"), tmp);
+	sh_ok(GIT "merge -q --no-ff feat -m 'Merge feat\n\nReviewed-by: Carol <carol@example.com>\nReviewed-by: Dan <dan@example.com>'", tmp);
+	sh_ok(COMMIT("after merge\n\nReviewed-by: Carol <carol@example.com>"), tmp);
+	sh_ok(GIT "tag -a v1 -m v1 HEAD", tmp);
+	sh_ok(GIT "tag -a treetag -m t 'HEAD^{tree}'", tmp);
+	sh_ok(GIT "checkout -q -b side HEAD~1 && git -C %s/r commit -q --allow-empty -m 'off main'", tmp, tmp);
+	sh_ok(GIT "checkout -q main", tmp);
 	{
 		char path[128];
 
@@ -254,7 +244,7 @@ static int teardown_repo(void **state)
 	(void)state;
 	git_repository_free(repo);
 	if (!getenv("SG_KEEP"))
-		sh("rm -rf %s", tmp);
+		sh_ok("rm -rf %s", tmp);
 	return 0;
 }
 
@@ -379,14 +369,14 @@ static void test_branch_config(void **state)
 	assert_int_equal(eval(&r, &pol, "main"), SG_EDENIED);
 	assert_non_null(strstr(r.rules[0].evidence, "under refs/remotes/origin/"));
 	sg_gate_result_release(&r);
-	sh(GIT "update-ref refs/remotes/origin/main main~1", tmp);
+	sh_ok(GIT "update-ref refs/remotes/origin/main main~1", tmp);
 	assert_int_equal(eval(&r, &pol, "main"), SG_EDENIED);
 	assert_non_null(strstr(r.rules[0].evidence, " is not on refs/remotes/origin/main"));
 	sg_gate_result_release(&r);
 	assert_int_equal(eval(&r, &pol, "main~1"), SG_OK);
 	assert_string_equal(r.branch_ref, "refs/remotes/origin/main");
 	sg_gate_result_release(&r);
-	sh(GIT "update-ref -d refs/remotes/origin/main", tmp);
+	sh_ok(GIT "update-ref -d refs/remotes/origin/main", tmp);
 	policy_release(&pol);
 }
 
@@ -413,11 +403,11 @@ static void test_gerrit_note(void **state)
 	policy_init(&pol);
 	sg_strlist_release(&pol.review_source);
 	add(&pol.review_source, "gerrit");
-	sh(GIT "notes --ref=refs/notes/review add -f -m 'Code-Review+1: Zed <zed@example.com>' main~2 2>/dev/null", tmp);
+	sh_ok(GIT "notes --ref=refs/notes/review add -f -m 'Code-Review+1: Zed <zed@example.com>' main~2 2>/dev/null", tmp);
 	assert_int_equal(eval(&r, &pol, "main~2"), SG_EDENIED);
 	assert_non_null(strstr(r.denial, "Code-Review+1 is below +2 (zed@example.com)"));
 	sg_gate_result_release(&r);
-	sh(GIT "notes --ref=refs/notes/review add -f -m 'Code-Review+2: Zed <zed@example.com>' main~2 2>/dev/null", tmp);
+	sh_ok(GIT "notes --ref=refs/notes/review add -f -m 'Code-Review+2: Zed <zed@example.com>' main~2 2>/dev/null", tmp);
 	assert_int_equal(eval(&r, &pol, "main~2"), SG_OK);
 	assert_non_null(strstr(r.summary, "1/1 reviews via gerrit: zed@example.com"));
 	sg_gate_result_release(&r);
@@ -468,7 +458,7 @@ static void test_chain_graph(void **state)
 	assert_int_equal(sg_gate_resolve_commit(&off, repo, "side"), 0);
 	assert_int_equal(sg_chain_walk(&a, repo, &tip, &root), 0);
 	assert_false(a.used_graph);
-	sh(GIT "commit-graph write --reachable 2>/dev/null", tmp);
+	sh_ok(GIT "commit-graph write --reachable 2>/dev/null", tmp);
 	assert_int_equal(sg_chain_walk(&b, repo, &tip, &root), 0);
 	assert_true(b.used_graph);
 	assert_true(a.found && b.found);
@@ -485,13 +475,13 @@ static void test_chain_graph(void **state)
 	assert_int_equal(b.n, 5);
 	sg_chain_release(&b);
 	/* A corrupt graph is declined (checksum), the walk still answers. */
-	sh("chmod u+w %s/r/.git/objects/info/commit-graph && printf X | dd of=%s/r/.git/objects/info/commit-graph bs=1 seek=2000 conv=notrunc 2>/dev/null", tmp, tmp);
+	sh_ok("chmod u+w %s/r/.git/objects/info/commit-graph && printf X | dd of=%s/r/.git/objects/info/commit-graph bs=1 seek=2000 conv=notrunc 2>/dev/null", tmp, tmp);
 	assert_int_equal(sg_chain_walk(&b, repo, &tip, &root), 0);
 	assert_false(b.used_graph);
 	assert_true(b.found);
 	sg_chain_release(&b);
 	sg_chain_release(&a);
-	sh("rm -f %s/r/.git/objects/info/commit-graph", tmp);
+	sh_ok("rm -f %s/r/.git/objects/info/commit-graph", tmp);
 }
 
 static void test_unborn(void **state)
@@ -501,7 +491,7 @@ static void test_unborn(void **state)
 	char path[128];
 
 	(void)state;
-	sh("git init -q -b main %s/empty", tmp);
+	sh_ok("git init -q -b main %s/empty", tmp);
 	snprintf(path, sizeof(path), "%s/empty", tmp);
 	assert_int_equal(git_repository_open(&empty, path), 0);
 	assert_int_equal(sg_gate_resolve_commit(&id, empty, "HEAD"), SG_EDENIED);

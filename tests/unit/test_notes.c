@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <git2.h>
 #include <limits.h>
 #include <stdio.h>
@@ -26,42 +28,7 @@ static int counter;
 
 /* --- helpers -------------------------------------------------------------- */
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Output of a shell command (malloc'd, NUL-terminated). */
-static char *capture(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *capture(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	FILE *p;
-	sg_buf b = SG_BUF_INIT;
-	char chunk[4096];
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
-		assert_int_equal(sg_buf_put(&b, chunk, n), 0);
-	pclose(p);
-	return sg_buf_detach(&b);
-}
-
 static long count_of(const char *dir, const char *ref)
 {
 	char *s = capture("git -C %s rev-list --count %s 2>/dev/null", dir, ref);

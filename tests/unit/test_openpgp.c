@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -33,20 +35,6 @@ static char g_fpr_disabled[65];
 static const char *g_pass = "correct horse battery";  /* test-only */
 static char g_tsa_url[128];     /* tests/lib/tsa.sh server, mode ok */
 static long g_tsa_pid;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WEXITSTATUS(r);
-}
 
 static void kill_agent(void)
 {

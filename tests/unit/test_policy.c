@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +21,6 @@
 #include "policy/policy.h"
 
 static char tmp[64];
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 static void write_text(const char *path, const char *text)
 {
@@ -484,17 +474,17 @@ static git_repository *make_repo(const char *name, const char *branch, const cha
 	char dir[256], file[300];
 
 	snprintf(dir, sizeof(dir), "%s/%s", tmp, name);
-	sh("git init -q -b %s %s", branch, dir);
+	sh_ok("git init -q -b %s %s", branch, dir);
 	if (policy) {
 		snprintf(file, sizeof(file), "%s/.signgate", dir);
 		write_text(file, policy);
-		sh("git -C %s add .signgate", dir);
+		sh_ok("git -C %s add .signgate", dir);
 	} else {
 		snprintf(file, sizeof(file), "%s/README", dir);
 		write_text(file, "x\n");
-		sh("git -C %s add README", dir);
+		sh_ok("git -C %s add README", dir);
 	}
-	sh("git -C %s commit -q -m init", dir);
+	sh_ok("git -C %s commit -q -m init", dir);
 	assert_int_equal(git_repository_open(&repo, dir), 0);
 	return repo;
 }
@@ -527,7 +517,7 @@ static void test_load_main_blob(void **state)
 	snprintf(file, sizeof(file), "%s.signgate", wd);
 	write_text(file, P_WORKTREE);
 	assert_int_equal(load_reviews(repo, NULL, &origin), 3);
-	sh("git -C %s rev-parse main:.signgate > %s/oid", wd, tmp);
+	sh_ok("git -C %s rev-parse main:.signgate > %s/oid", wd, tmp);
 	snprintf(file, sizeof(file), "%s/oid", tmp);
 	f = fopen(file, "r");
 	assert_non_null(f);
@@ -546,19 +536,19 @@ static void test_load_main_blob(void **state)
 	sg_policy_free(p);
 
 	/* the twin: once committed, the change governs */
-	sh("git -C %s commit -q -am change", wd);
+	sh_ok("git -C %s commit -q -am change", wd);
 	assert_int_equal(load_reviews(repo, NULL, NULL), 0);
 
 	/* an error in the blob names the ref and line */
 	snprintf(file, sizeof(file), "%s.signgate", wd);
 	write_text(file, "[gate]\n\trequiredReviews = 1\n\tbogus = 1\n");
-	sh("git -C %s commit -q -am bad", wd);
+	sh_ok("git -C %s commit -q -am bad", wd);
 	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 	assert_string_equal(sg_error_last(), ".signgate at refs/heads/main:3: unknown key bogus in [gate]; "
 			    "check the spelling (see docs/signgate-policy.md)");
 	/* includes in the blob are refused */
 	write_text(file, "[gate]\n\trequiredReviews = 1\n[include]\n\tpath = /etc/gitconfig\n");
-	sh("git -C %s commit -q -am inc", wd);
+	sh_ok("git -C %s commit -q -am inc", wd);
 	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), ".signgate at refs/heads/main:3: include sections"));
 	git_repository_free(repo);
@@ -591,14 +581,14 @@ static void test_load_master_and_missing(void **state)
 
 	/* main exists without .signgate: no fallback to anything else */
 	repo = make_repo("r4", "main", NULL);
-	sh("git -C %s/r4 branch master", tmp);
+	sh_ok("git -C %s/r4 branch master", tmp);
 	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 	assert_string_equal(sg_error_last(), "no policy: no .signgate on refs/heads/main; commit one or pass --policy");
 	git_repository_free(repo);
 
 	/* a symlink named .signgate is not a policy */
 	repo = make_repo("r5", "main", NULL);
-	sh("cd %s/r5 && printf '[gate]\\nrequiredReviews = 0\\n' > real && ln -s real .signgate && "
+	sh_ok("cd %s/r5 && printf '[gate]\\nrequiredReviews = 0\\n' > real && ln -s real .signgate && "
 	   "git add real .signgate && git commit -q -m link", tmp);
 	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), "not a regular file"));
@@ -613,33 +603,33 @@ static void test_load_origin_head(void **state)
 
 	git_repository_free(up);
 	snprintf(dir, sizeof(dir), "%s/clone", tmp);
-	sh("git clone -q %s/up %s", tmp, dir);
+	sh_ok("git clone -q %s/up %s", tmp, dir);
 	/* local main says otherwise; origin/HEAD wins */
 	snprintf(f, sizeof(f), "%s/.signgate", dir);
 	write_text(f, P_OTHER);
-	sh("git -C %s commit -q -am local", dir);
+	sh_ok("git -C %s commit -q -am local", dir);
 	assert_int_equal(git_repository_open(&repo, dir), 0);
 	assert_int_equal(load_reviews(repo, NULL, &origin), 3);
 	assert_non_null(strstr(origin, " at refs/remotes/origin/main"));
 	free(origin);
 	/* twin: without origin/HEAD, local main governs */
-	sh("git -C %s remote set-head origin -d", dir);
+	sh_ok("git -C %s remote set-head origin -d", dir);
 	assert_int_equal(load_reviews(repo, NULL, &origin), 5);
 	assert_non_null(strstr(origin, " at refs/heads/main"));
 	free(origin);
 
 	/* signgate.policyRef picks the ref */
-	sh("git -C %s branch -q --no-track policy-branch origin/main", dir);
-	sh("git -C %s config signgate.policyRef refs/heads/policy-branch", dir);
+	sh_ok("git -C %s branch -q --no-track policy-branch origin/main", dir);
+	sh_ok("git -C %s config signgate.policyRef refs/heads/policy-branch", dir);
 	assert_int_equal(load_reviews(repo, NULL, &origin), 3);
 	assert_non_null(strstr(origin, " at refs/heads/policy-branch"));
 	free(origin);
 	{
 		sg_policy *p = NULL;
-		sh("git -C %s config signgate.policyRef refs/heads/nope", dir);
+		sh_ok("git -C %s config signgate.policyRef refs/heads/nope", dir);
 		assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 		assert_non_null(strstr(sg_error_last(), "signgate.policyRef refs/heads/nope does not exist"));
-		sh("git -C %s config signgate.policyRef policy-branch", dir);
+		sh_ok("git -C %s config signgate.policyRef policy-branch", dir);
 		assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 		assert_non_null(strstr(sg_error_last(), "not a full ref name"));
 	}
@@ -656,7 +646,7 @@ static void test_load_policy_file(void **state)
 
 	snprintf(pol, sizeof(pol), "%s/admin.policy", tmp);
 	write_text(pol, "[gate]\n\trequiredReviews = 7\n[profile \"x\"]\n\tkey = pkcs11:x\n\tcert = c.pem\n");
-	sh("sha256sum %s | cut -c1-64 > %s/sum", pol, tmp);
+	sh_ok("sha256sum %s | cut -c1-64 > %s/sum", pol, tmp);
 	snprintf(f, sizeof(f), "%s/sum", tmp);
 	fp = fopen(f, "r");
 	assert_non_null(fp);
@@ -677,12 +667,12 @@ static void test_load_policy_file(void **state)
 	p = NULL;
 
 	/* signgate.policyFile beats the blob */
-	sh("git -C %s/r6 config signgate.policyFile %s", tmp, pol);
+	sh_ok("git -C %s/r6 config signgate.policyFile %s", tmp, pol);
 	assert_int_equal(load_reviews(repo, NULL, &origin), 7);
 	assert_string_equal(origin, expect);
 	free(origin);
 	/* twin: unset, the blob governs again */
-	sh("git -C %s/r6 config --unset signgate.policyFile", tmp);
+	sh_ok("git -C %s/r6 config --unset signgate.policyFile", tmp);
 	assert_int_equal(load_reviews(repo, NULL, NULL), 3);
 
 	/* errors in a file name the file and line */
@@ -693,7 +683,7 @@ static void test_load_policy_file(void **state)
 
 	/* symlinks, directories and missing files are refused */
 	snprintf(lnk, sizeof(lnk), "%s/link.policy", tmp);
-	sh("ln -sf %s %s", pol, lnk);
+	sh_ok("ln -sf %s %s", pol, lnk);
 	assert_int_equal(sg_policy_load_file(&p, lnk), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), "symbolic link"));
 	assert_int_equal(sg_policy_load_file(&p, tmp), SG_ERROR);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support.h"
+
 #include <fcntl.h>
 #include <openssl/pem.h>
 #include <openssl/cms.h>
@@ -25,18 +27,6 @@
 static char D[64];      /* fixture dir */
 static char R[128];     /* repo */
 static char cs_sha[65];
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static void read_file(sg_buf *b, const char *path)
 {
@@ -63,7 +53,7 @@ static int setup_all(void **state)
 	if (!mkdtemp(D))
 		return -1;
 	snprintf(R, sizeof(R), "%s/repo", D);
-	if (run("sh %s/tests/unit/verify_fixture.sh %s", top, D) != 0)
+	if (sh("sh %s/tests/unit/verify_fixture.sh %s", top, D) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/cs.sha256", D);
 	if (!(f = fopen(path, "r")) || !fgets(cs_sha, sizeof(cs_sha), f))
@@ -78,7 +68,7 @@ static int teardown_all(void **state)
 	(void)state;
 	git_libgit2_shutdown();
 	if (!getenv("SG_KEEP"))
-		run("rm -rf %s", D);
+		sh("rm -rf %s", D);
 	return 0;
 }
 
@@ -139,7 +129,7 @@ static void test_cms_good(void **state)
 	assert_int_equal(chk.timestamped, 0);
 	/* the digest streamed during verification is the file's sha256 */
 	sg_hex(hex, sha, 32);
-	run("sha256sum %s | cut -c1-64 > %s/art.sha", art, D);
+	sh("sha256sum %s | cut -c1-64 > %s/art.sha", art, D);
 	path_of(sig, sizeof(sig), "art.sha");
 	f = fopen(sig, "r");
 	assert_non_null(f);
@@ -157,7 +147,7 @@ static void test_cms_tampered_artifact(void **state)
 	(void)state;
 	path_of(sig, sizeof(sig), "repo/dist/app.tar.gz.p7s");
 	path_of(art, sizeof(art), "tampered");
-	run("cp %s/repo/dist/app.tar.gz %s && printf X | dd of=%s bs=1 seek=5000 conv=notrunc 2>/dev/null",
+	sh("cp %s/repo/dist/app.tar.gz %s && printf X | dd of=%s bs=1 seek=5000 conv=notrunc 2>/dev/null",
 	    D, art, art);
 	path_of(ca, sizeof(ca), "ca.pem");
 	p = profile(ca, NULL);
@@ -248,7 +238,7 @@ static void timestamp_p7s(const char *in, const char *out, int over_wrong_data)
 		write_file(path, "not the signature", 17);
 	else
 		write_file(path, sv->data, (size_t)sv->length);
-	assert_int_equal(run("cd %s && openssl ts -query -data sigval.bin -sha256 -cert -out q.tsq 2>/dev/null && "
+	assert_int_equal(sh("cd %s && openssl ts -query -data sigval.bin -sha256 -cert -out q.tsq 2>/dev/null && "
 			     "openssl ts -reply -config tsa.cnf -queryfile q.tsq -signer tsa.pem "
 			     "-inkey tsa.key -token_out -out tok.der 2>/dev/null", D), 0);
 	path_of(path, sizeof(path), "tok.der");
@@ -366,7 +356,7 @@ static void sha_of(char out[65], const char *path)
 	FILE *f;
 
 	path_of(tmp, sizeof(tmp), "sha.out");
-	assert_int_equal(run("sha256sum %s | cut -c1-64 > %s", path, tmp), 0);
+	assert_int_equal(sh("sha256sum %s | cut -c1-64 > %s", path, tmp), 0);
 	f = fopen(tmp, "r");
 	assert_non_null(f);
 	assert_non_null(fgets(out, 65, f));
@@ -388,7 +378,7 @@ static void note(const char *rev, const char *art_sha, const char *sig_sha, cons
 		"Timestamp: none (test)\nSigned-By: Tester <tester@example.com>\n"
 		"Signed-At: 2026-11-26T23:40:01Z\n%s", art_sha, sig_sha, cs_sha, extra ? extra : "");
 	fclose(f);
-	assert_int_equal(run("git -C %s notes --ref=signatures add -f -F %s %s 2>/dev/null", R, path, rev), 0);
+	assert_int_equal(sh("git -C %s notes --ref=signatures add -f -F %s %s 2>/dev/null", R, path, rev), 0);
 }
 
 static void test_verify_file_notes(void **state)
@@ -404,7 +394,7 @@ static void test_verify_file_notes(void **state)
 	snprintf(sig, sizeof(sig), "%s/dist/app.tar.gz.p7s", R);
 	sha_of(art_sha, art);
 	sha_of(sig_sha, sig);
-	run("git -C %s notes --ref=signatures remove HEAD HEAD~1 2>/dev/null", R);
+	sh("git -C %s notes --ref=signatures remove HEAD HEAD~1 2>/dev/null", R);
 
 	/* no note at all */
 	assert_int_equal(sg_verify_file(&r, repo, pol, art, &o), SG_EVERIFY);
