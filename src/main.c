@@ -21,6 +21,7 @@ static const sg_command commands[] = {
 	{ "install-hooks", sg_cmd_install_hooks, "signgate install-hooks [--force] [--client|--server|--all]" },
 	{ "hook", sg_cmd_hook, "signgate hook reference-transaction STATE | signgate hook pre-receive" },
 	{ "init", sg_cmd_init, "signgate init [--test]" },
+	{ "approve", sg_cmd_approve, "signgate approve [--key FPR] [REV]" },
 };
 
 static const char global_usage[] =

@@ -44,5 +44,6 @@ int sg_cmd_init(sg_cli *cli, int argc, char **argv);
 int sg_cmd_verify(sg_cli *cli, int argc, char **argv), sg_cmd_log(sg_cli *cli, int argc, char **argv), sg_cmd_revoke(sg_cli *cli, int argc, char **argv), sg_cmd_doctor(sg_cli *cli, int argc, char **argv);
 int sg_cmd_hook(sg_cli *cli, int argc, char **argv), sg_cmd_install_hooks(sg_cli *cli, int argc, char **argv), sg_x509_mode(int argc, char **argv), sg_cmd_x509(int argc, char **argv);
 int sg_cmd_sync(sg_cli *cli, int argc, char **argv);
+int sg_cmd_approve(sg_cli *cli, int argc, char **argv);
 
 #endif

@@ -129,7 +129,7 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 {
 	static const sg_gate_opts none = { 0, 0 };
 	sg_branch_verdict bv = { 0 };
-	sg_review_tally tally = { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT };
+	sg_review_tally tally = SG_REVIEW_TALLY_INIT;
 	sg_rule *rule;
 	int ret = SG_EDENIED, err, allowed;
 
@@ -170,8 +170,12 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 		goto done;
 	out->reviewers = tally.counted;
 	out->review_sources_used = tally.sources;
+	out->evidence_lines = tally.evidence;
+	if (err == SG_OK && tally.required > out->required_reviews)
+		out->required_reviews = tally.required;
 	memset(&tally.counted, 0, sizeof(tally.counted));
 	memset(&tally.sources, 0, sizeof(tally.sources));
+	memset(&tally.evidence, 0, sizeof(tally.evidence));
 
 	rule = add_rule(out, "signer");
 	if ((err = sg_gate_signer_rule(rule, &out->signer, repo, pol)) < 0 &&
@@ -203,6 +207,7 @@ void sg_gate_result_release(sg_gate_result *r)
 	free(r->branch_ref);
 	sg_strlist_release(&r->reviewers);
 	sg_strlist_release(&r->review_sources_used);
+	sg_strlist_release(&r->evidence_lines);
 	free(r->signer);
 	free(r->summary);
 	free(r->denial);

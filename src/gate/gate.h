@@ -31,6 +31,8 @@ typedef struct sg_gate_result {
 	char *summary;                   /* the note's Gate: line value, e.g.
 	                                    "allowed; refs/heads/main first-parent; 2/2 reviews via trailers: a@x, b@y" */
 	char *denial;                    /* first denial reason (diagnostic for stderr) */
+	sg_strlist evidence_lines;       /* "Key: value" review evidence for the note
+	                                    (Review-Request, Review-Approvers, ...; docs/signgate-notes.md) */
 } sg_gate_result;
 
 typedef struct sg_gate_opts {
@@ -51,5 +53,11 @@ int sg_gate_resolve_commit(git_oid *out, git_repository *repo, const char *rev);
 
 /* Who runs: git user.email, else "user:" + OS user name. Caller frees. */
 int sg_gate_current_signer(char **out, git_repository *repo);
+
+/* signgate approve: sign an approval statement for REV with the OpenPGP key
+ * `key` (fingerprint, else git config user.signingkey) through GPGME and
+ * append it to refs/notes/signgate-approvals on REV (compare-and-swap).
+ * `done` receives a one-line summary (caller frees). */
+int sg_gate_approve(char **done, git_repository *repo, const char *rev, const char *key);
 
 #endif

@@ -3,7 +3,9 @@
 #define SG_GATE_INTERNAL_H
 
 #include <git2.h>
+#include <jansson.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/strlist.h"
@@ -82,6 +84,8 @@ typedef struct sg_review_ctx {
 	const sg_policy *pol;
 	const git_oid *rev;
 	const git_oid *merge;    /* NULL when REV is on the first-parent chain */
+	sg_strlist *evidence;    /* "Key: value" lines a source adds for the note */
+	int *required;           /* a source may raise the required count (forge rules) */
 } sg_review_ctx;
 
 typedef int (*sg_review_source_fn)(sg_review_list *out, const sg_review_ctx *ctx);
@@ -94,12 +98,19 @@ typedef struct sg_review_source {
 const sg_review_source *sg_review_source_find(const char *name);
 int sg_gate_source_trailers(sg_review_list *out, const sg_review_ctx *ctx);
 int sg_gate_source_gerrit(sg_review_list *out, const sg_review_ctx *ctx);
+int sg_gate_source_approvals(sg_review_list *out, const sg_review_ctx *ctx);
+int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx);
+int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx);
 
 typedef struct sg_review_tally {
 	sg_strlist counted;      /* distinct lowercase emails, in order found */
 	sg_strlist sources;      /* sources that contributed a counted reviewer */
 	sg_strlist dropped;      /* "reason (email)" lines, distinct */
+	sg_strlist evidence;     /* "Key: value" lines for the note (forges, approvals) */
+	int required;            /* the required count applied (policy, raised by a forge) */
 } sg_review_tally;
+
+#define SG_REVIEW_TALLY_INIT { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT, 0 }
 
 /* Count distinct reviewers by the policy's rules (self review, allow-list). */
 int sg_gate_count_reviews(sg_review_tally *out, const sg_review_list *l, const sg_policy *pol,
@@ -109,6 +120,92 @@ void sg_review_tally_release(sg_review_tally *t);
 /* The reviews rule: collect from every configured source, count, judge. */
 int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo,
 			 const sg_policy *pol, const git_oid *rev, const git_oid *merge);
+
+/* ---- signed approvals (approvals.c) ---- */
+#define SG_APPROVALS_REF "refs/notes/signgate-approvals"
+#define SG_APPROVAL_HEADER "signgate-approval v1"
+
+/* The statement text for a commit (caller frees). */
+int sg_approval_statement(char **out, const git_oid *commit, const git_oid *tree, const char *email,
+			  time_t when);
+/* Parse a statement: SG_OK and the fields when it is exactly the v1 format
+ * (commit and tree 40 hex, one reviewer, one RFC 3339 time), else
+ * SG_ENOTFOUND with a reason in why. */
+int sg_approval_parse(char commit[GIT_OID_HEXSZ + 1], char tree[GIT_OID_HEXSZ + 1], char **email,
+		      time_t *when, const char *text, char *why, size_t whylen);
+/* Split a note into the clear-signed blocks it holds (-----BEGIN PGP SIGNED
+ * MESSAGE----- .. -----END PGP SIGNATURE-----); *n capped at max. */
+int sg_approval_blocks(sg_strlist *out, const char *note, size_t max);
+
+/* ---- forges (forge_http.c, github.c, gitlab.c) ---- */
+#define SG_FORGE_MAX_RESPONSE (4u * 1024u * 1024u)
+#define SG_FORGE_MAX_PAGES 20
+#define SG_FORGE_CONNECT_MS 5000L
+#define SG_FORGE_TIMEOUT_S 15
+
+typedef struct sg_forge {
+	const char *name;        /* "GitHub" / "GitLab", for messages */
+	char *base;              /* API base URL, no trailing slash */
+	char *token;             /* from the environment; never printed */
+	long connect_ms, total_ms;
+	size_t max_response;
+	int max_pages;
+	sg_strlist *evidence;    /* receives "Review-Response-Sha256: HEX GET PATH" lines */
+	char fetched_at[32];     /* RFC 3339 time of the first request */
+	char last_reason[256];   /* set when a GET was refused as optional */
+} sg_forge;
+
+#define SG_FORGE_PAGINATE 1      /* follow Link rel="next" (same origin), join arrays */
+#define SG_FORGE_OPTIONAL 2      /* 401, 403 (not a rate limit), 404 -> SG_ENOTFOUND */
+
+/* Set up from the policy's base URL and the token's environment variable.
+ * SG_EDENIED when the URL is unusable or a token would go over plain http
+ * to a host other than loopback. */
+int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *token_env,
+		  const sg_policy *pol, sg_strlist *evidence);
+void sg_forge_release(sg_forge *f);
+/* GET base + path (path starts with '/'); *out is the JSON document (pages
+ * joined into one array with SG_FORGE_PAGINATE). Failures are SG_EDENIED
+ * with the reason (rate limit and its reset time, HTTP status, timeout,
+ * malformed JSON, oversize). */
+int sg_forge_get(json_t **out, sg_forge *f, const char *path, int flags);
+/* The rel="next" target of a Link header (caller frees), SG_ENOTFOUND when none. */
+int sg_forge_link_next(char **out, const char *link);
+/* 1 when both URLs have the same scheme, host and port. */
+int sg_forge_same_origin(const char *a, const char *b);
+/* One URL path segment, percent-encoded (caller frees). */
+int sg_forge_escape(char **out, const char *s);
+/* "prefix" + lowercase login into out; -1 when the login is empty or odd. */
+int sg_forge_identity(char *out, size_t n, const char *prefix, const char *login);
+/* A review that does not count (who may be NULL), with its reason. */
+int sg_forge_drop(sg_review_list *out, const char *source, const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Add one formatted "Key: value" evidence line. */
+int sg_forge_line(sg_strlist *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Join with ", " ("none" when empty). */
+int sg_forge_join(sg_buf *b, const sg_strlist *l);
+/* A string member of a JSON object, or NULL. */
+const char *sg_forge_str(const json_t *o, const char *key);
+
+/* GitHub: the pull request that brought `sha` into a protected branch, from
+ * the /commits/{sha}/pulls answer (borrowed reference into pulls): merged
+ * into a protected branch, preferably one whose head or merge commit is
+ * `sha`. Unmerged or elsewhere-merged ones are recorded as drops.
+ * SG_ENOTFOUND when none qualifies. */
+int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, const char *sha,
+			sg_review_list *out);
+/* GitHub: add the reviewers of a pull request's reviews (latest decisive
+ * review per login; APPROVED on the head unless allowStaleReviews; not the
+ * author unless allowSelfReview). `approved` gets "login (review ID)". */
+int sg_github_reviews(sg_review_list *out, sg_strlist *approved, const json_t *reviews, const json_t *pr,
+		      const sg_policy *pol);
+/* GitLab: the merge request merged into a protected branch (borrowed),
+ * preferably one whose head, merge or squash commit is `sha`. */
+int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, const char *sha, sg_review_list *out);
+/* GitLab: reviewers from the /approvals answer; stale unless the project
+ * resets approvals on push (reset = 1) or allowStaleReviews. */
+int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t *approvals, const json_t *mr,
+			int reset_on_push, const sg_policy *pol);
 
 /* ---- signer ---- */
 /* The OS user as "user:NAME" (caller frees). */

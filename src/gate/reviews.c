@@ -12,9 +12,9 @@
 static const sg_review_source sources[] = {
 	{ "trailers", sg_gate_source_trailers },
 	{ "gerrit", sg_gate_source_gerrit },
-	{ "approvals", NULL },
-	{ "github", NULL },
-	{ "gitlab", NULL },
+	{ "approvals", sg_gate_source_approvals },
+	{ "github", sg_gate_source_github },
+	{ "gitlab", sg_gate_source_gitlab },
 };
 
 const sg_review_source *sg_review_source_find(const char *name)
@@ -63,6 +63,7 @@ void sg_review_tally_release(sg_review_tally *t)
 	sg_strlist_release(&t->counted);
 	sg_strlist_release(&t->sources);
 	sg_strlist_release(&t->dropped);
+	sg_strlist_release(&t->evidence);
 }
 
 static int is_self(const char *email, const char *who)
@@ -88,7 +89,7 @@ static const char *drop_reason(const sg_review *r, const sg_policy *pol, const c
 int sg_gate_count_reviews(sg_review_tally *out, const sg_review_list *l, const sg_policy *pol,
 			  const char *author_email, const char *committer_email)
 {
-	sg_review_tally t = { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT };
+	sg_review_tally t = SG_REVIEW_TALLY_INIT;
 	sg_buf line = SG_BUF_INIT;
 	size_t i;
 	int ret = SG_ERROR;
@@ -178,15 +179,15 @@ static int join(sg_buf *b, const sg_strlist *l, const char *sep)
 	return err;
 }
 
-static int evidence(sg_buf *ev, const sg_review_tally *t, const sg_strlist *missing, const sg_policy *pol,
+static int evidence(sg_buf *ev, const sg_review_tally *t, const sg_strlist *missing, int required,
 		    const git_oid *rev, size_t candidates)
 {
 	char rs[8];
 	int err;
 
 	git_oid_tostr(rs, sizeof(rs), rev);
-	if ((err = sg_buf_printf(ev, "%zu of %d required review%s on %s (", t->counted.n, pol->required_reviews,
-				 pol->required_reviews == 1 ? "" : "s", rs)) < 0 ||
+	if ((err = sg_buf_printf(ev, "%zu of %d required review%s on %s (", t->counted.n, required,
+				 required == 1 ? "" : "s", rs)) < 0 ||
 	    (err = t->counted.n ? join(ev, &t->counted, ", ") : sg_buf_puts(ev, "none")) < 0 ||
 	    (err = sg_buf_puts(ev, ")")) < 0)
 		return err;
@@ -202,9 +203,11 @@ static int evidence(sg_buf *ev, const sg_review_tally *t, const sg_strlist *miss
 int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo,
 			 const sg_policy *pol, const git_oid *rev, const git_oid *merge)
 {
-	sg_review_ctx ctx = { repo, pol, rev, merge };
+	sg_strlist lines = SG_STRLIST_INIT;
+	int required = pol->required_reviews;
+	sg_review_ctx ctx = { repo, pol, rev, merge, &lines, &required };
 	sg_review_list all = { 0 };
-	sg_review_tally t = { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT };
+	sg_review_tally t = SG_REVIEW_TALLY_INIT;
 	sg_strlist missing = SG_STRLIST_INIT;
 	sg_buf ev = SG_BUF_INIT;
 	char *author = NULL, *committer = NULL;
@@ -215,10 +218,13 @@ int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *
 	if ((ret = commit_people(&author, &committer, repo, rev)) < 0 ||
 	    (ret = collect(&all, &missing, &ctx)) < 0 ||
 	    (ret = sg_gate_count_reviews(&t, &all, pol, author, committer)) < 0 ||
-	    (ret = evidence(&ev, &t, &missing, pol, rev, all.n)) < 0)
+	    (ret = evidence(&ev, &t, &missing, required, rev, all.n)) < 0)
 		goto done;
 	rule->evidence = sg_buf_detach(&ev);
-	rule->ok = missing.n == 0 && pol->required_reviews >= 0 && t.counted.n >= (size_t)pol->required_reviews;
+	rule->ok = missing.n == 0 && required >= 0 && t.counted.n >= (size_t)required;
+	t.required = required;
+	t.evidence = lines;
+	memset(&lines, 0, sizeof(lines));
 	*tally = t;
 	memset(&t, 0, sizeof(t));
 	ret = SG_OK;
@@ -227,6 +233,7 @@ done:
 	free(committer);
 	sg_buf_dispose(&ev);
 	sg_strlist_release(&missing);
+	sg_strlist_release(&lines);
 	sg_review_list_release(&all);
 	sg_review_tally_release(&t);
 	return ret;

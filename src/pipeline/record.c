@@ -16,6 +16,24 @@ static const char *notes_ref_of(const sg_item *it)
 	return it->slot->prof->notes_ref ? it->slot->prof->notes_ref : DEFAULT_NOTES_REF;
 }
 
+/* The gate's review evidence ("Key: value" lines: Review-Request, ...). */
+static int add_review_evidence(sg_event *ev, const sg_strlist *lines)
+{
+	size_t i;
+	int err = SG_OK;
+
+	for (i = 0; i < lines->n && err == SG_OK; i++) {
+		const char *sep = strstr(lines->v[i], ": ");
+		char key[64];
+
+		if (!sep || (size_t)(sep - lines->v[i]) >= sizeof(key))
+			continue;
+		snprintf(key, sizeof(key), "%.*s", (int)(sep - lines->v[i]), lines->v[i]);
+		err = sg_event_add(ev, key, sep + 2);
+	}
+	return err;
+}
+
 int sg_run_build_event(sg_event *ev, const sg_run *run, const sg_item *it)
 {
 	const sg_slot *s = it->slot;
@@ -46,6 +64,7 @@ int sg_run_build_event(sg_event *ev, const sg_run *run, const sg_item *it)
 	    (err = sg_event_add(ev, "Timestamp", it->ts_line)) < 0 ||
 	    (err = sg_event_add(ev, "Scan", it->scan.summary)) < 0 ||
 	    (err = sg_event_add(ev, "Gate", run->gate->summary ? run->gate->summary : "-")) < 0 ||
+	    (err = add_review_evidence(ev, &run->gate->evidence_lines)) < 0 ||
 	    (err = sg_event_add(ev, "Policy", run->pol->origin)) < 0 ||
 	    (err = sg_event_add(ev, "Signed-By", run->signed_by)) < 0 ||
 	    (err = sg_event_add(ev, "Signed-At", run->signed_at)) < 0)

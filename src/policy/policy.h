@@ -80,6 +80,7 @@ typedef struct sg_policy {
 	char *release_out_dir;         /* where the tag hook writes, relative to the work tree (default dist) */
 	/* [forge] */
 	char *github_api, *github_repository, *gitlab_api, *gitlab_project;
+	int forge_timeout;             /* seconds per forge API request, default 15 */
 	/* [notes] */
 	char *notes_push;              /* remote or NULL */
 

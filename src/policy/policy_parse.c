@@ -239,6 +239,7 @@ static const struct keydef forge_keys[] = {
 	{ "githubRepository", K_STR, G(github_repository), check_github_repo },
 	{ "gitlabApi", K_STR, G(gitlab_api), check_url },
 	{ "gitlabProject", K_STR, G(gitlab_project), NULL },
+	{ "timeout", K_INT, G(forge_timeout), check_min1 },
 	{ NULL, 0, 0, NULL }
 };
 
@@ -669,6 +670,8 @@ static int finish(struct pctx *c)
 		p->scan_max_file_size = 4294967295ULL;
 	if (!seen(c->release_seen, release_keys, "requireNote"))
 		p->require_note = 1;
+	if (!seen(c->forge_seen, forge_keys, "timeout"))
+		p->forge_timeout = 15;
 	if ((p->review_source.n == 0 && (ret = sg_strlist_add(&p->review_source, "trailers")) < 0) ||
 	    (p->trailer.n == 0 && ((ret = sg_strlist_add(&p->trailer, "Reviewed-by")) < 0 ||
 				   (ret = sg_strlist_add(&p->trailer, "Approved-by")) < 0)) ||

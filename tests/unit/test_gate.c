@@ -389,7 +389,7 @@ static void test_unavailable_source(void **state)
 	policy_init(&pol);
 	add(&pol.review_source, "github");
 	assert_int_equal(eval(&r, &pol, "main"), SG_EDENIED);
-	assert_non_null(strstr(r.rules[1].evidence, "review source github is not available in this build"));
+	assert_non_null(strstr(r.rules[1].evidence, "reviewSource github needs forge.githubRepository"));
 	sg_gate_result_release(&r);
 	policy_release(&pol);
 }
