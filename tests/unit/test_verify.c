@@ -147,8 +147,11 @@ static void test_cms_tampered_artifact(void **state)
 	(void)state;
 	path_of(sig, sizeof(sig), "repo/dist/app.tar.gz.p7s");
 	path_of(art, sizeof(art), "tampered");
-	sh("cp %s/repo/dist/app.tar.gz %s && printf X | dd of=%s bs=1 seek=5000 conv=notrunc 2>/dev/null",
-	    D, art, art);
+	/* flip one bit of byte 5000, so the copy always differs */
+	sh_ok("cp %s/repo/dist/app.tar.gz %s && "
+	      "b=$(dd if=%s bs=1 skip=5000 count=1 2>/dev/null | od -An -tu1 | tr -d ' ') && "
+	      "printf \"\\$(printf %%03o $((b ^ 1)))\" | dd of=%s bs=1 seek=5000 conv=notrunc 2>/dev/null && "
+	      "! cmp -s %s/repo/dist/app.tar.gz %s", D, art, art, art, D, art);
 	path_of(ca, sizeof(ca), "ca.pem");
 	p = profile(ca, NULL);
 	assert_int_equal(cms_verify(&chk, sig, art, &p, time(NULL), NULL), SG_EVERIFY);
