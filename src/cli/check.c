@@ -56,7 +56,14 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 	for (i = 0; r && i < r->reviewers.n; i++)
 		json_array_append_new(who, json_string(r->reviewers.v[i]));
 	json_object_set_new(doc, "reviewers", who);
-	json_object_set_new(doc, "required_reviews", pol ? json_integer(pol->required_reviews) : json_null());
+	{
+		json_t *ev = json_array();
+		for (i = 0; r && i < r->evidence_lines.n; i++)
+			json_array_append_new(ev, json_string(r->evidence_lines.v[i]));
+		json_object_set_new(doc, "evidence", ev); /* the note's Review-* lines */
+	}
+	json_object_set_new(doc, "required_reviews", r && r->required_reviews ? json_integer(r->required_reviews)
+				   : pol ? json_integer(pol->required_reviews) : json_null());
 	json_object_set_new(doc, "branch", str_or_null(r ? r->branch_ref : NULL));
 	json_object_set_new(doc, "signer", str_or_null(r ? r->signer : NULL));
 	json_object_set_new(doc, "summary", str_or_null(r ? r->summary : NULL));

@@ -30,6 +30,7 @@ check "asked for the reviews of #7" grep -q "^/repos/octo/hello/pulls/7/reviews"
 check "no token, no Authorization header" sh -c "! grep -q ' yes\$' '$TRASH/forge.log'"
 expect 0 "--json" -- chk --json
 check "JSON names the reviewers" sh -c "jq -e '.reviewers == [\"github:bob\",\"github:carol\"]' '$TRASH/out' >/dev/null"
+check "JSON carries the review evidence" sh -c "jq -e '[.evidence[] | select(startswith(\"Review-Request: \"))] | length == 1' '$TRASH/out' >/dev/null"
 
 gh stale
 expect 3 "one approval is on an older commit (stale)" -- chk
