@@ -20,6 +20,7 @@
 #include "../fuzz/fuzz_notes.c"
 #include "../fuzz/fuzz_tsa.c"
 #include "../fuzz/fuzz_x509_payload.c"
+#include "../fuzz/fuzz_forge_json.c"
 
 typedef int (*fuzz_fn)(const uint8_t *, size_t);
 
@@ -82,6 +83,7 @@ static void test_policy(void **state) { (void)state; replay("policy", sg_fuzz_po
 static void test_notes(void **state) { (void)state; replay("notes", sg_fuzz_notes, 5); }
 static void test_tsa(void **state) { (void)state; replay("tsa", sg_fuzz_tsa, 3); }
 static void test_x509_payload(void **state) { (void)state; replay("x509_payload", sg_fuzz_x509_payload, 3); }
+static void test_forge_json(void **state) { (void)state; replay("forge_json", sg_fuzz_forge_json, 5); }
 
 int main(void)
 {
@@ -90,6 +92,7 @@ int main(void)
 		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_tsa),
 		cmocka_unit_test(test_x509_payload),
+		cmocka_unit_test(test_forge_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
