@@ -1,10 +1,12 @@
 #!/bin/sh
 # Install the Debian packages that building and testing signgate need,
 # only those that are missing. Runs as root on a fresh Debian 12 machine.
+# With arguments: install those packages instead (scripts/install-fuzz-deps.sh).
 set -eu
-pkgs="build-essential pkg-config git libgit2-dev libgpgme-dev libssl-dev openssl
+default_pkgs="build-essential pkg-config git libgit2-dev libgpgme-dev libssl-dev openssl
 libcurl4-openssl-dev libclamav-dev libp11-dev libcmocka-dev libjansson-dev
 softhsm2 opensc gnupg gpg-agent gpgsm jq python3 python3-yaml cmake clang time valgrind"
+pkgs=${*:-$default_pkgs}
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

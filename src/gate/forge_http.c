@@ -7,6 +7,7 @@
  * reviews it could not read. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -423,7 +424,7 @@ static int forge_get_one(sg_forge *f, const char *url, const char *shown, int fl
 	struct curl_slist *hdr = NULL, *h;
 	struct forge_sink sink = { body, f->max_response, 0 };
 	char errbuf[CURL_ERROR_SIZE];
-	const char *link;
+	const char *link, *refused;
 	long status = 0;
 	CURLcode rc;
 	int ret = SG_ERROR;
@@ -441,17 +442,12 @@ static int forge_get_one(sg_forge *f, const char *url, const char *shown, int fl
 		goto done;
 	}
 	hdr = h;
-	FORGE_SETOPT(CURLOPT_URL, url);
-	FORGE_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	FORGE_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	FORGE_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-	FORGE_SETOPT(CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
-	FORGE_SETOPT(CURLOPT_NOSIGNAL, 1L);
-	FORGE_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, f->connect_ms);
-	FORGE_SETOPT(CURLOPT_TIMEOUT_MS, f->total_ms);
+	if ((refused = sg_http_harden(c, url, f->connect_ms, f->total_ms)) != NULL) {
+		ret = sg_error_set(SG_ERROR, "libcurl refused option %s", refused);
+		goto done;
+	}
 	FORGE_SETOPT(CURLOPT_HTTPGET, 1L);
 	FORGE_SETOPT(CURLOPT_HTTPHEADER, hdr);
-	FORGE_SETOPT(CURLOPT_USERAGENT, "signgate/" SG_VERSION);
 	FORGE_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_response);
 	FORGE_SETOPT(CURLOPT_WRITEFUNCTION, forge_write);
 	FORGE_SETOPT(CURLOPT_WRITEDATA, &sink);

@@ -2,6 +2,7 @@
  * verification of what a TSA answers before it is used (tsa.h). */
 #include "tsa/tsa.h"
 #include "core/error.h"
+#include "core/http.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -511,6 +512,7 @@ static int tsa_post(const char *url, const struct tsa_limits *lim, const struct 
 	CURLcode rc;
 	long status = 0;
 	char *ct = NULL, ctc[64];
+	const char *refused;
 	static const char *const headers[] = { "Content-Type: application/timestamp-query",
 					       "Accept: " TSA_CTYPE, "Expect:" };
 	size_t i;
@@ -532,19 +534,14 @@ static int tsa_post(const char *url, const struct tsa_limits *lim, const struct 
 		}
 		hdr = h;
 	}
-	TSA_SETOPT(CURLOPT_URL, url);
-	TSA_SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	TSA_SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	TSA_SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-	TSA_SETOPT(CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
-	TSA_SETOPT(CURLOPT_NOSIGNAL, 1L);
-	TSA_SETOPT(CURLOPT_CONNECTTIMEOUT_MS, lim->connect_ms);
-	TSA_SETOPT(CURLOPT_TIMEOUT_MS, lim->total_ms);
+	if ((refused = sg_http_harden(c, url, lim->connect_ms, lim->total_ms)) != NULL) {
+		snprintf(why, wl, "libcurl refused option %s", refused);
+		goto done;
+	}
 	TSA_SETOPT(CURLOPT_POST, 1L);
 	TSA_SETOPT(CURLOPT_POSTFIELDS, (const char *)q->der);
 	TSA_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
 	TSA_SETOPT(CURLOPT_HTTPHEADER, hdr);
-	TSA_SETOPT(CURLOPT_USERAGENT, "signgate/" SG_VERSION);
 	TSA_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)lim->max_response);
 	TSA_SETOPT(CURLOPT_WRITEFUNCTION, tsa_write);
 	TSA_SETOPT(CURLOPT_WRITEDATA, &sink);
