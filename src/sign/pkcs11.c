@@ -23,6 +23,8 @@
 #define SG_CKR_GENERAL_ERROR 0x05UL
 #define SG_CKR_FUNCTION_FAILED 0x06UL
 #define SG_CKR_DEVICE_ERROR 0x30UL
+#define SG_CKR_TOKEN_NOT_PRESENT 0xE0UL
+#define SG_CKR_USER_PIN_NOT_INITIALIZED 0x102UL
 #define SG_PKCS11_LOGIN_ATTEMPTS 8
 #define SG_PKCS11_FIND_ATTEMPTS 8
 
@@ -249,11 +251,15 @@ static unsigned long last_ckr(void)
 }
 
 /* Errors a token store being rewritten by another process can give
- * (SoftHSM2's file store under concurrent logins). Never a PIN error:
- * retrying a wrong PIN would spend the token's retry counter. */
+ * (SoftHSM2's file store under concurrent logins: seen are GENERAL_ERROR
+ * and USER_PIN_NOT_INITIALIZED while the token file is half written).
+ * Never a wrong-PIN error: retrying that would spend the token's retry
+ * counter; a PIN that really is not initialised still fails after the
+ * bounded retries. */
 static int transient_ckr(unsigned long r)
 {
-	return r == SG_CKR_GENERAL_ERROR || r == SG_CKR_FUNCTION_FAILED || r == SG_CKR_DEVICE_ERROR;
+	return r == SG_CKR_GENERAL_ERROR || r == SG_CKR_FUNCTION_FAILED || r == SG_CKR_DEVICE_ERROR ||
+	       r == SG_CKR_TOKEN_NOT_PRESENT || r == SG_CKR_USER_PIN_NOT_INITIALIZED;
 }
 
 static int login_error(const char *label, unsigned long r)
