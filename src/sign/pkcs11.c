@@ -25,7 +25,6 @@
 #define SG_CKR_DEVICE_ERROR 0x30UL
 #define SG_CKR_TOKEN_NOT_PRESENT 0xE0UL
 #define SG_CKR_USER_PIN_NOT_INITIALIZED 0x102UL
-#define SG_PKCS11_LOGIN_ATTEMPTS 8
 #define SG_PKCS11_FIND_ATTEMPTS 8
 
 struct sg_pkcs11_key {
@@ -284,11 +283,14 @@ static int login_error(const char *label, unsigned long r)
 	}
 }
 
-static int login(PKCS11_SLOT *slot, const sg_pkcs11_uri *u)
+/* Log in with the PIN (obtained on first use and kept for a retry: a
+ * terminal prompt is never repeated). SG_ERETRY, with the message set,
+ * when the token gave a transient error. */
+static int login(PKCS11_SLOT *slot, const sg_pkcs11_uri *u, sg_secret **pin)
 {
-	sg_secret *pin = NULL;
 	char what[300];
-	int ret, logged = 0, attempt;
+	int ret, logged = 0;
+	unsigned long r;
 
 	if (!slot->token->loginRequired)
 		return SG_OK;
@@ -298,25 +300,14 @@ static int login(PKCS11_SLOT *slot, const sg_pkcs11_uri *u)
 		return sg_error_set(SG_EDENIED, "the user PIN of token %s is locked; the token's "
 				    "security officer must unblock it", u->token);
 	snprintf(what, sizeof(what), "PIN for token %s", u->token);
-	if ((ret = sg_secret_obtain(&pin, u->pin_source, what)) < 0)
+	if (!*pin && (ret = sg_secret_obtain(pin, u->pin_source, what)) < 0)
 		return ret;
-	for (attempt = 1;; attempt++) {
-		unsigned long r;
-
-		ERR_clear_error();
-		if (PKCS11_login(slot, 0, pin->data) == 0) {
-			ret = SG_OK;
-			break;
-		}
-		r = last_ckr();
-		if (!transient_ckr(r) || attempt >= SG_PKCS11_LOGIN_ATTEMPTS) {
-			ret = login_error(u->token, r);
-			break;
-		}
-		nanosleep(&(struct timespec){ 0, 20000000L * attempt + (long)(random() % 20000000L) }, NULL);
-	}
-	sg_secret_free(pin);
-	return ret;
+	ERR_clear_error();
+	if (PKCS11_login(slot, 0, (*pin)->data) == 0)
+		return SG_OK;
+	r = last_ckr();
+	ret = login_error(u->token, r);
+	return transient_ckr(r) ? SG_ERETRY : ret;
 }
 
 static int find_key(EVP_PKEY **out, PKCS11_TOKEN *tok, const sg_pkcs11_uri *u)
@@ -399,6 +390,7 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 {
 	sg_pkcs11_uri u;
 	sg_pkcs11_key *k = NULL;
+	sg_secret *pin = NULL;
 	PKCS11_SLOT *slot = NULL;
 	const char *module;
 	int ret, attempt;
@@ -419,11 +411,13 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 		goto done;
 	}
 	/* A token store being rewritten by another process (SoftHSM's file
-	 * store, several signgate runs at once) can hide the token for a
-	 * moment: look again, with the module reloaded, before saying it is absent. */
-	for (attempt = 0; attempt < SG_PKCS11_FIND_ATTEMPTS && !slot; attempt++) {
+	 * store, several signgate runs at once) can hide the token, or make a
+	 * login fail, for a moment: look again and log in again, with the
+	 * module reloaded, before giving up. */
+	for (attempt = 0; attempt < SG_PKCS11_FIND_ATTEMPTS; attempt++) {
 		if (attempt > 0) {
-			struct timespec ts = { 0, 50000000L * attempt };
+			struct timespec ts = { 0, 50000000L * attempt + random() % 20000000L };
+			slot = NULL;
 			PKCS11_release_all_slots(k->ctx, k->slots, k->nslots);
 			k->slots = NULL;
 			k->nslots = 0;
@@ -431,26 +425,30 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 			k->loaded = 0;
 			nanosleep(&ts, NULL);
 		}
-		if ((ret = find_slot(k, &slot, &u, module)) == SG_ERETRY &&
-		    attempt + 1 < SG_PKCS11_FIND_ATTEMPTS)
+		if ((ret = find_slot(k, &slot, &u, module)) == SG_ERETRY || (ret == SG_OK && !slot))
 			continue;
-		if (ret < 0) {
-			ret = ret == SG_ERETRY ? SG_ERROR : ret;
+		if (ret < 0)
 			goto done;
-		}
+		if ((ret = login(slot, &u, &pin)) != SG_ERETRY)
+			break;
 	}
+	if (ret == SG_ERETRY && slot) {
+		ret = SG_ERROR; /* the login's message is set */
+		goto done;
+	}
+	if (ret < 0 && ret != SG_ERETRY)
+		goto done;
 	if (!slot) {
 		ret = no_token_error(k, &u, module);
 		goto done;
 	}
-	if ((ret = login(slot, &u)) < 0)
-		goto done;
 	if ((ret = find_key(&k->pkey, slot->token, &u)) < 0)
 		goto done;
 	*out = k;
 	k = NULL;
 	ret = SG_OK;
 done:
+	sg_secret_free(pin);
 	sg_pkcs11_key_close(k);
 	sg_pkcs11_uri_release(&u);
 	ERR_clear_error();
