@@ -106,6 +106,16 @@ static int dump_to_buf(const char *data, size_t len, void *payload)
 	return sg_buf_put(payload, data, len) == SG_OK ? 0 : -1;
 }
 
+/* a, b, c appended in turn (printf is most of the time `log --json` takes) */
+static int put3(sg_buf *buf, const char *a, const char *b, const char *c)
+{
+	int err = sg_buf_puts(buf, a);
+
+	if (err == SG_OK)
+		err = sg_buf_puts(buf, b);
+	return err == SG_OK ? sg_buf_puts(buf, c) : err;
+}
+
 /* Append `v` as a JSON string. jansson does every escape; it is skipped
  * only when escaping provably changes nothing (printable ASCII without '"'
  * or '\\': digests, dates, paths), which is most values and most of the
@@ -119,7 +129,7 @@ static int json_put_string(sg_buf *b, const char *v)
 	while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 		p++;
 	if (*p == '\0')
-		return sg_buf_printf(b, "\"%s\"", v);
+		return put3(b, "\"", v, "\"");
 	if (!(j = json_value(v)))
 		return sg_error_set(SG_ERROR, "out of memory");
 	rc = json_dump_callback(j, dump_to_buf, b, JSON_ENCODE_ANY);
@@ -130,7 +140,7 @@ static int json_put_string(sg_buf *b, const char *v)
 /* One member; keys are ours ([a-z0-9_], see json_key). */
 static int json_member(sg_buf *b, int *first, const char *key, const char *value)
 {
-	int err = sg_buf_printf(b, "%s\"%s\": ", *first ? "{" : ", ", key);
+	int err = put3(b, *first ? "{\"" : ", \"", key, "\": ");
 
 	*first = 0;
 	return err == SG_OK ? json_put_string(b, value) : err;
@@ -157,7 +167,8 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 		    !strcmp(key, "revoked") || !strcmp(key, "still_valid"))
 			continue;
 		for (j = 0; j < i; j++)
-			if (strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
+			if (tolower((unsigned char)*le->ev.f[j].key) == tolower((unsigned char)*le->ev.f[i].key) &&
+			    strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
 				break;
 		if (j == i)
 			err = json_member(b, &first, key, le->ev.f[i].value);

@@ -61,10 +61,14 @@ static int event_push(sg_event *e, const char *key, size_t klen, const char *val
 
 	if (e->n >= SG_EVENT_FIELDS_MAX)
 		return sg_error_set(SG_ERROR, "an event has more than %d fields", SG_EVENT_FIELDS_MAX);
-	f = realloc(e->f, (e->n + 1) * sizeof(*f));
-	if (!f)
-		return sg_error_set(SG_ERROR, "out of memory");
-	e->f = f;
+	/* capacity is implicit: 8, then doubled whenever n reaches a power of two */
+	if (e->n == 0 || (e->n >= 8 && (e->n & (e->n - 1)) == 0)) {
+		f = realloc(e->f, (e->n ? 2 * e->n : 8) * sizeof(*f));
+		if (!f)
+			return sg_error_set(SG_ERROR, "out of memory");
+		e->f = f;
+	}
+	f = e->f;
 	mem = malloc(klen + vlen + 2);
 	if (!mem)
 		return sg_error_set(SG_ERROR, "out of memory");
