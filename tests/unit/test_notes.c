@@ -292,6 +292,13 @@ static void test_parse_caps(void **state)
 	assert_int_equal(sg_events_parse(&ev, &n, &skipped, b.ptr, b.size), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(ev[0].n, SG_EVENT_FIELDS_MAX);
+	for (i = 1; i < SG_EVENT_FIELDS_MAX; i++) { /* every field kept across the array's growth */
+		char key[16];
+
+		snprintf(key, sizeof(key), "F%zu", i - 1);
+		assert_string_equal(ev[0].f[i].key, key);
+		assert_string_equal(ev[0].f[i].value, "v");
+	}
 	sg_events_free(ev, n);
 	/* too many events: refused, not truncated */
 	sg_buf_clear(&b);
