@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,6 +299,26 @@ done:
 	return ret;
 }
 
+/* After SG_NOTES_RETRIES lost races: a lock file still there is most
+ * likely left by a killed writer, and git's advice applies. */
+static int gave_up(git_repository *repo, const char *notes_ref, const char *hex)
+{
+	sg_buf lock = SG_BUF_INIT;
+	struct stat st;
+	int ret;
+
+	if (sg_buf_printf(&lock, "%s%s.lock", git_repository_commondir(repo), notes_ref) == SG_OK &&
+	    lstat(lock.ptr, &st) == 0)
+		ret = sg_error_set(SG_ERROR, "cannot lock %s: '%s' exists; another git or signgate process seems "
+				   "to be writing it. If none is running, remove that file and run again; nothing "
+				   "was recorded on %s", notes_ref, lock.ptr, hex);
+	else
+		ret = sg_error_set(SG_ERROR, "%s kept moving: gave up recording the note on %s after %d attempts; "
+				   "nothing was recorded, run again", notes_ref, hex, SG_NOTES_RETRIES);
+	sg_buf_dispose(&lock);
+	return ret;
+}
+
 /* Append `add` (paragraphs ending with one newline) to the note. */
 static int append_paragraphs(git_repository *repo, const char *notes_ref, const git_oid *commit,
 			     const char *add, size_t addlen, const char *message, const char *what)
@@ -336,8 +357,7 @@ static int append_paragraphs(git_repository *repo, const char *notes_ref, const 
 		if (ret != SG_ERETRY)
 			goto done;
 	}
-	ret = sg_error_set(SG_ERROR, "%s kept moving: gave up recording the note on %s after %d attempts; "
-			   "nothing was recorded, run again", notes_ref, hex, SG_NOTES_RETRIES);
+	ret = gave_up(repo, notes_ref, hex);
 done:
 	git_signature_free(sig);
 	git_object_free(obj);

@@ -100,4 +100,18 @@ sg_policy_text >"$TRASH/policy"
 expect 1 "file size limit (ulimit -f 4) while writing: exit 1" -- sh -c "ulimit -f 4 && cd '$REPO' && exec '$SIGNGATE' --policy '$TRASH/policy' sign dist/a.txt"
 grep_out "file size limit" "the message says file size limit"
 nothing_published "ulimit -f"
+
+# A lock on the notes ref left by a killed writer: signgate retries, then
+# names the lock file and says what git says; nothing is published.
+events() { git -C "$REPO" log --notes=signatures --format=%N | grep -c '^Signgate-Event: sign'; }
+n0=$(events)
+mkdir -p "$REPO/.git/refs/notes" && : >"$REPO/.git/refs/notes/signatures.lock"
+expect 1 "a stale notes-ref lock: exit 1" -- sg --policy "$TRASH/policy" sign dist/a.txt
+grep_out "refs/notes/signatures.lock' exists" "the message names the lock file"
+grep_out "If none is running, remove that file" "and what to do"
+check "nothing published (stale lock)" sh -c "[ ! -e '$REPO/dist/a.txt.p7s' ] && ! ls -a '$REPO/dist' | grep -q '\\.tmp-'"
+check "no event recorded (stale lock)" test "$(events)" = "$n0"
+rm "$REPO/.git/refs/notes/signatures.lock"
+expect 0 "the twin: with the lock removed it signs" -- sg --policy "$TRASH/policy" sign dist/a.txt
+check "and its event is recorded" test "$(events)" = "$((n0 + 1))"
 done_testing

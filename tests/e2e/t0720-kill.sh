@@ -28,13 +28,16 @@ invariant() {
 temps() { ls -a "$D" | grep -c '^\.a\.txt\.p7s\.tmp-......$'; }
 # start_sign: sign dist/a.txt in the background ($pid)
 start_sign() { (cd "$REPO" && exec "$SIGNGATE" "$@" sign dist/a.txt) >"$TRASH/bg.out" 2>&1 & pid=$!; }
-wait_for() { i=0; while [ $i -lt 100 ]; do "$@" && return 0; sleep 0.05; i=$((i + 1)); done; return 1; }
+# wait_for CMD...: until CMD succeeds, 20 s at most (ASan and a loaded CI machine are slow)
+wait_for() { i=0; while [ $i -lt 400 ]; do "$@" && return 0; sleep 0.05; i=$((i + 1)); done; return 1; }
 
-# 1. killed while waiting for the TSA (step sign): nothing at all
-sg_tsa_start "$TSAPKI" slow --slow-seconds 6 >/dev/null
-sg_policy_text | sed "s|tsa = $good_url|tsa = $SG_TSA_URL\n\ttsaTimeout = 20|" >"$TRASH/slow"
+# 1. killed while waiting for the TSA (step sign): nothing at all. The kill
+#    comes once the TSA has the request (its --log), not after a fixed delay
+#    that a slow machine could spend inside SoftHSM's C_Login.
+sg_tsa_start "$TSAPKI" slow --slow-seconds 40 --log "$TRASH/tsa-requests" >/dev/null
+sg_policy_text | sed "s|tsa = $good_url|tsa = $SG_TSA_URL\n\ttsaTimeout = 50|" >"$TRASH/slow"
 start_sign --policy "$TRASH/slow"
-sleep 1.5
+check "the TSA has the request" wait_for test -s "$TRASH/tsa-requests"
 kill -9 "$pid"; wait "$pid" 2>/dev/null
 check "killed during the TSA request: no signature" test ! -e "$D/a.txt.p7s"
 check "no temp file (nothing written yet)" test "$(temps)" = 0
