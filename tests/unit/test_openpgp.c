@@ -351,66 +351,50 @@ static void test_key_not_a_fingerprint(void **state)
 	assert_null(s);
 }
 
-static void test_unknown_fingerprint(void **state)
+/* Opening the profile whose key is `fpr` fails with `code`, no signer, and
+ * a message holding `msg` (and `msg2` when given). */
+static void expect_open_refused(const char *fpr, int code, const char *msg, const char *msg2)
 {
 	sg_profile prof;
 	sg_signer *s = NULL;
 
-	(void)state;
-	profile_init(&prof, "0123456789ABCDEF0123456789ABCDEF01234567");
-	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_ERROR);
+	profile_init(&prof, fpr);
+	assert_int_equal(sg_sign_openpgp.open(&s, &prof), code);
 	assert_null(s);
-	assert_msg("no secret key 0123456789ABCDEF0123456789ABCDEF01234567");
-	assert_msg(g_home);
+	assert_msg(msg);
+	if (msg2)
+		assert_msg(msg2);
+}
+
+static void test_unknown_fingerprint(void **state)
+{
+	(void)state;
+	expect_open_refused("0123456789ABCDEF0123456789ABCDEF01234567", SG_ERROR,
+			    "no secret key 0123456789ABCDEF0123456789ABCDEF01234567", g_home);
 }
 
 static void test_subkey_fingerprint_refused(void **state)
 {
-	sg_profile prof;
-	sg_signer *s = NULL;
-
 	(void)state;
-	profile_init(&prof, g_fpr_sub);
-	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_ERROR);
-	assert_null(s);
-	assert_msg("is a subkey of");
-	assert_msg(g_fpr_nopass);
+	expect_open_refused(g_fpr_sub, SG_ERROR, "is a subkey of", g_fpr_nopass);
 }
 
 static void test_expired_key_denied(void **state)
 {
-	sg_profile prof;
-	sg_signer *s = NULL;
-
 	(void)state;
-	profile_init(&prof, g_fpr_expired);
-	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_EDENIED);
-	assert_null(s);
-	assert_msg("is expired");
+	expect_open_refused(g_fpr_expired, SG_EDENIED, "is expired", NULL);
 }
 
 static void test_revoked_key_denied(void **state)
 {
-	sg_profile prof;
-	sg_signer *s = NULL;
-
 	(void)state;
-	profile_init(&prof, g_fpr_revoked);
-	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_EDENIED);
-	assert_null(s);
-	assert_msg("is revoked");
+	expect_open_refused(g_fpr_revoked, SG_EDENIED, "is revoked", NULL);
 }
 
 static void test_disabled_key_denied(void **state)
 {
-	sg_profile prof;
-	sg_signer *s = NULL;
-
 	(void)state;
-	profile_init(&prof, g_fpr_disabled);
-	assert_int_equal(sg_sign_openpgp.open(&s, &prof), SG_EDENIED);
-	assert_null(s);
-	assert_msg("is disabled");
+	expect_open_refused(g_fpr_disabled, SG_EDENIED, "is disabled", NULL);
 }
 
 static void test_hardware_required_denied(void **state)
