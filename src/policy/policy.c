@@ -332,6 +332,8 @@ void sg_policy_free(sg_policy *p)
 	free(p->gerrit_label);
 	sg_strlist_release(&p->reviewer_key);
 	free(p->reviewer_keyring);
+	free(p->changes_requested);
+	sg_policy__persons_free(p);
 	for (i = 0; i < p->nprofiles; i++)
 		profile_release(&p->profiles[i]);
 	free(p->profiles);

@@ -42,6 +42,18 @@ typedef struct sg_revocation {
 	char *reason;
 } sg_revocation;
 
+/* [person "NAME"]: one human and every identity they use (DESIGN.md
+ * section 3, "People"). Emails and logins are stored lowercase, keys as
+ * uppercase full fingerprints, Gerrit account ids as digits. */
+typedef struct sg_person {
+	char *name;
+	sg_strlist email;
+	sg_strlist github;
+	sg_strlist gitlab;
+	sg_strlist gerrit;
+	sg_strlist key;
+} sg_person;
+
 typedef struct sg_policy {
 	/* [gate] */
 	sg_strlist protected_branch;   /* globs over branch names (main, release/<glob>) */
@@ -59,6 +71,10 @@ typedef struct sg_policy {
 	sg_strlist reviewer_key;       /* approvals: allowed OpenPGP fingerprints */
 	char *reviewer_keyring;        /* approvals: path of a keyring file in the protected tree */
 	int allow_stale_reviews;       /* forges: default 0 */
+	char *changes_requested;       /* "block" (default, also when NULL) | "ignore" */
+	/* [person "NAME"] */
+	sg_person *persons;
+	size_t npersons;
 	/* [profile "NAME"] */
 	sg_profile *profiles;
 	size_t nprofiles;
@@ -103,6 +119,13 @@ void sg_policy_free(sg_policy *p);
 const sg_profile *sg_policy_profile(const sg_policy *p, const char *name);
 /* The revocation for a cert digest (hex), or NULL. */
 const sg_revocation *sg_policy_revocation(const sg_policy *p, const char *cert_sha256);
+
+/* The person an identity belongs to, or NULL. Identities are written as the
+ * gate meets them: an email, "github:LOGIN", "gitlab:LOGIN", "gerrit:ID" or
+ * "key:FINGERPRINT" (compared case-insensitively). */
+const sg_person *sg_policy_person_find(const sg_policy *p, const char *identity);
+/* 1 when gate.changesRequested blocks (the default). */
+int sg_policy_changes_requested_blocks(const sg_policy *p);
 
 /* Parse "2026-11-01T00:00:00Z" (UTC, RFC 3339 with Z) to time_t. */
 int sg_time_parse(time_t *out, const char *s);

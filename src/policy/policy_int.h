@@ -36,6 +36,13 @@ int sg_policy__rawscan(sg_policy_rawscan *out, const char *data, size_t len);
 const sg_policy_rawkey *sg_policy__rawscan_find(sg_policy_rawscan *s, const char *name);
 void sg_policy__rawscan_release(sg_policy_rawscan *s);
 
+/* One `key = value` of [person "name"] (policy_person.c). SG_ENOTFOUND with
+ * the reason in `why` when the value is refused (the caller adds FILE:LINE),
+ * SG_ERROR when out of memory. */
+int sg_policy__person_set(sg_policy *p, const char *name, const char *key, const char *value, char *why,
+			  size_t whylen);
+void sg_policy__persons_free(sg_policy *p);
+
 /* Parse validated content; takes ownership of nothing. from_file selects
  * the flag stored in the result. */
 int sg_policy__parse(sg_policy **out, const char *data, size_t len,

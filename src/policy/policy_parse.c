@@ -148,6 +148,14 @@ static int check_fingerprint(struct pctx *c, const char *v)
 		    "key ids are not accepted", c->fullname, v);
 }
 
+static int check_changes_requested(struct pctx *c, const char *v)
+{
+	if (strcmp(v, "block") == 0 || strcmp(v, "ignore") == 0)
+		return SG_OK;
+	return perr(c, "%s = '%s': write block (an outstanding \"changes requested\" denies) or ignore",
+		    c->fullname, v);
+}
+
 static int check_trailer(struct pctx *c, const char *v)
 {
 	const char *s;
@@ -212,6 +220,7 @@ static const struct keydef gate_keys[] = {
 	{ "reviewerKey", K_LIST, G(reviewer_key), check_fingerprint },
 	{ "reviewerKeyring", K_PATH, G(reviewer_keyring), NULL },
 	{ "allowStaleReviews", K_BOOL, G(allow_stale_reviews), NULL },
+	{ "changesRequested", K_STR, G(changes_requested), check_changes_requested },
 	{ NULL, 0, 0, NULL }
 };
 
@@ -536,6 +545,14 @@ static int revoked_entry(struct pctx *c, const char *sub, const char *key, const
 	return SG_OK;
 }
 
+static int person_entry(struct pctx *c, const char *name, const char *key, const char *v)
+{
+	char why[700];
+	int ret = sg_policy__person_set(c->p, name, key, v, why, sizeof(why));
+
+	return ret == SG_ENOTFOUND ? perr(c, "%s", why) : ret;
+}
+
 /* Split the normalised name "section[.sub].key" and dispatch. */
 static int entry(struct pctx *c, const git_config_entry *e)
 {
@@ -549,8 +566,8 @@ static int entry(struct pctx *c, const git_config_entry *e)
 		return perr(c, "%s is outside any section; put it under its section header, e.g. [gate]", name);
 	seclen = (size_t)(first - name);
 	if (seclen >= sizeof(sec))
-		return perr(c, "unknown section [%.*s]; allowed: gate, profile \"NAME\", scan, revoked \"SHA256\", "
-			    "release, forge, notes", (int)seclen, name);
+		return perr(c, "unknown section [%.*s]; allowed: gate, person \"NAME\", profile \"NAME\", scan, "
+			    "revoked \"SHA256\", release, forge, notes", (int)seclen, name);
 	memcpy(sec, name, seclen);
 	sec[seclen] = '\0';
 	if (!strcmp(sec, "include") || !strcmp(sec, "includeif") || e->include_depth > 0)
@@ -569,14 +586,19 @@ static int entry(struct pctx *c, const git_config_entry *e)
 			ret = perr(c, "a profile needs a name: write [profile \"release\"]");
 		else
 			ret = profile_entry(c, sub, last + 1, e->value);
+	} else if (!strcmp(sec, "person")) {
+		if (!sub || !sub[0])
+			ret = perr(c, "a person needs a name: write [person \"alice\"]");
+		else
+			ret = person_entry(c, sub, last + 1, e->value);
 	} else if (!strcmp(sec, "revoked")) {
 		if (!sub)
 			ret = perr(c, "a revocation needs the certificate's SHA-256: write [revoked \"<64 hex>\"]");
 		else
 			ret = revoked_entry(c, sub, last + 1, e->value);
 	} else {
-		ret = perr(c, "unknown section [%s]; allowed: gate, profile \"NAME\", scan, revoked \"SHA256\", "
-			   "release, forge, notes", sec);
+		ret = perr(c, "unknown section [%s]; allowed: gate, person \"NAME\", profile \"NAME\", scan, "
+			   "revoked \"SHA256\", release, forge, notes", sec);
 	}
 	free(sub);
 	return ret;

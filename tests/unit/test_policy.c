@@ -383,6 +383,56 @@ static void test_error_lines(void **state)
 	parse_fails("[profile.rel]\nkey = pkcs11:x\nformat = y\n", "P:3: profile.rel.format = 'y'");
 }
 
+/* [person]: identities normalised and found by the form the gate meets
+ * them in; bad shapes, shared identities and unknown keys name FILE:LINE. */
+static void test_persons(void **state)
+{
+	sg_policy *p;
+	const sg_person *a;
+
+	(void)state;
+	p = parse_ok("[person \"alice\"]\n\temail = Alice@Example.com\n\temail = alice@users.noreply.example.com\n"
+		     "\tgithub = Alice-GH\n\tgitlab = alice\n\tgerrit = 1000042\n"
+		     "\tkey = 0123456789abcdef0123456789abcdef01234567\n"
+		     "[person \"bob\"]\n\temail = bob@example.com\n[gate]\nchangesRequested = ignore\n");
+	assert_int_equal(p->npersons, 2);
+	a = &p->persons[0];
+	assert_string_equal(a->name, "alice");
+	assert_int_equal(a->email.n, 2);
+	assert_string_equal(a->email.v[0], "alice@example.com");
+	assert_string_equal(a->github.v[0], "alice-gh");
+	assert_string_equal(a->key.v[0], "0123456789ABCDEF0123456789ABCDEF01234567");
+	assert_ptr_equal(sg_policy_person_find(p, "ALICE@users.noreply.example.com"), a);
+	assert_ptr_equal(sg_policy_person_find(p, "github:alice-gh"), a);
+	assert_ptr_equal(sg_policy_person_find(p, "gitlab:Alice"), a);
+	assert_ptr_equal(sg_policy_person_find(p, "gerrit:1000042"), a);
+	assert_ptr_equal(sg_policy_person_find(p, "key:0123456789ABCDEF0123456789abcdef01234567"), a);
+	assert_ptr_equal(sg_policy_person_find(p, "bob@example.com"), &p->persons[1]);
+	/* the twins: another kind of identity with the same text is nobody */
+	assert_null(sg_policy_person_find(p, "github:alice"));
+	assert_null(sg_policy_person_find(p, "gitlab:alice-gh"));
+	assert_null(sg_policy_person_find(p, "carol@example.com"));
+	assert_null(sg_policy_person_find(p, "key:0123456789ABCDEF"));
+	assert_int_equal(sg_policy_changes_requested_blocks(p), 0);
+	sg_policy_free(p);
+	p = parse_ok("[gate]\nrequiredReviews = 1\n");
+	assert_int_equal(p->npersons, 0);
+	assert_int_equal(sg_policy_changes_requested_blocks(p), 1);
+	sg_policy_free(p);
+
+	parse_fails("[person \"a\"]\nemail = a@x\n[person \"b\"]\nemail = b@x\nemail = A@X\n",
+		    "P:5: person.b.email = 'A@X' is already an identity of [person \"a\"]");
+	parse_fails("[person \"a\"]\ngithub = al\n[person \"b\"]\ngithub = AL\n", "P:4:");
+	parse_fails("[person \"a\"]\nkey = 0123ABCD\n", "P:2: person.a.key = '0123ABCD' is not a full OpenPGP fingerprint");
+	parse_fails("[person \"a\"]\nemail = Alice <a@x>\n", "P:2: person.a.email = 'Alice <a@x>' is not an email");
+	parse_fails("[person \"a\"]\ngerrit = alice\n", "P:2: person.a.gerrit = 'alice' is not a Gerrit account id");
+	parse_fails("[person \"a\"]\ngithub = a/b\n", "P:2: person.a.github = 'a/b' is not a GitHub login");
+	parse_fails("[person \"a\"]\nemail = a@x\nemial = b@x\n", "P:3: unknown key emial in [person \"a\"]");
+	parse_fails("[person]\nemail = a@x\n", "P:2: a person needs a name");
+	parse_fails("[person \"a\"]\nemail\n", "P:2: person.a.email = '' has no value");
+	parse_fails("[gate]\nchangesRequested = warn\n", "P:2: gate.changesRequested = 'warn'");
+}
+
 static void test_includes(void **state)
 {
 	static const char *const bad[] = {
@@ -703,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_blob_relative_paths),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_persons),
 		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_time),
