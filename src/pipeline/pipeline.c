@@ -160,7 +160,8 @@ static int step_open_files(sg_run *run)
 static int step_scan(sg_run *run)
 {
 	sg_scan_opts opts = { run->pol->scan_database, run->pol->scan_required,
-			      run->pol->scan_max_file_size };
+			      run->pol->scan_max_file_size, run->pol->scan_engine,
+			      run->pol->scan_clamd, run->pol->scan_clamd_timeout };
 	size_t i;
 	int err;
 

@@ -339,6 +339,7 @@ void sg_policy_free(sg_policy *p)
 	free(p->profiles);
 	free(p->scan_engine);
 	free(p->scan_database);
+	free(p->scan_clamd);
 	for (i = 0; i < p->nrevoked; i++) {
 		free(p->revoked[i].cert_sha256);
 		free(p->revoked[i].since_text);

@@ -79,8 +79,11 @@ typedef struct sg_policy {
 	sg_profile *profiles;
 	size_t nprofiles;
 	/* [scan] */
-	char *scan_engine;             /* "clamav" */
-	char *scan_database;           /* default /var/lib/clamav */
+	char *scan_engine;             /* "clamav" (libclamav in-process) | "clamd" */
+	char *scan_database;           /* engine = clamav; default /var/lib/clamav */
+	char *scan_clamd;              /* engine = clamd: unix:PATH | tcp://HOST:PORT;
+	                                  default unix:/run/clamav/clamd.ctl */
+	int scan_clamd_timeout;        /* engine = clamd: seconds for a whole scan, default 600 */
 	int scan_required;             /* default 1 */
 	unsigned long long scan_max_file_size; /* default 4 GiB - 1 (clamav clamps at ~2 GiB: larger => exit 4) */
 	/* [revoked "SHA256"] */

@@ -169,9 +169,42 @@ static int check_trailer(struct pctx *c, const char *v)
 
 static int check_engine(struct pctx *c, const char *v)
 {
-	if (strcmp(v, "clamav") == 0)
+	if (strcmp(v, "clamav") == 0 || strcmp(v, "clamd") == 0)
 		return SG_OK;
-	return perr(c, "%s = '%s': the only scan engine is clamav", c->fullname, v);
+	return perr(c, "%s = '%s': the scan engine is clamav (libclamav in-process) or clamd "
+		    "(the ClamAV daemon)", c->fullname, v);
+}
+
+/* unix:/ABSOLUTE/PATH (fits a sockaddr_un) or tcp://HOST:PORT (HOST a
+ * name, an IPv4 address or [IPv6]; PORT 1..65535). */
+static int check_clamd(struct pctx *c, const char *v)
+{
+	const char *host, *colon;
+	char *end = NULL;
+	long port;
+
+	if (!strncmp(v, "unix:", 5)) {
+		if (v[5] == '/' && strlen(v + 5) < 108)
+			return SG_OK;
+		return perr(c, "%s = '%s': unix: needs an absolute socket path under 108 bytes "
+			    "(unix:/run/clamav/clamd.ctl)", c->fullname, v);
+	}
+	if (!strncmp(v, "tcp://", 6)) {
+		host = v + 6;
+		colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+		if (colon && host[0] == '[')
+			colon++;
+		if (colon && colon > host + (host[0] == '[' ? 2 : 0) && !strpbrk(host, "/ ") &&
+		    (host[0] == '[' || memchr(host, ':', (size_t)(colon - host)) == NULL)) {
+			errno = 0;
+			port = strtol(colon + 1, &end, 10);
+			if (colon[1] && !*end && errno == 0 && port >= 1 && port <= 65535)
+				return SG_OK;
+		}
+		return perr(c, "%s = '%s': tcp:// needs HOST:PORT with a port from 1 to 65535 "
+			    "(tcp://127.0.0.1:3310, tcp://[::1]:3310)", c->fullname, v);
+	}
+	return perr(c, "%s = '%s': the clamd address is unix:PATH or tcp://HOST:PORT", c->fullname, v);
 }
 
 static int check_abs(struct pctx *c, const char *v)
@@ -227,6 +260,8 @@ static const struct keydef gate_keys[] = {
 static const struct keydef scan_keys[] = {
 	{ "engine", K_STR, G(scan_engine), check_engine },
 	{ "database", K_PATH, G(scan_database), NULL },
+	{ "clamd", K_STR, G(scan_clamd), check_clamd },
+	{ "clamdTimeout", K_INT, G(scan_clamd_timeout), check_min1 },
 	{ "required", K_BOOL, G(scan_required), NULL },
 	{ "maxFileSize", K_SIZE, G(scan_max_file_size), NULL },
 	{ NULL, 0, 0, NULL }
@@ -690,6 +725,8 @@ static int finish(struct pctx *c)
 		p->scan_required = 1;
 	if (!seen(c->scan_seen, scan_keys, "maxFileSize"))
 		p->scan_max_file_size = 4294967295ULL;
+	if (!seen(c->scan_seen, scan_keys, "clamdTimeout"))
+		p->scan_clamd_timeout = 600;
 	if (!seen(c->release_seen, release_keys, "requireNote"))
 		p->require_note = 1;
 	if (!seen(c->forge_seen, forge_keys, "timeout"))
@@ -701,6 +738,7 @@ static int finish(struct pctx *c)
 	    (ret = set_default(&p->gerrit_label, "Code-Review")) < 0 ||
 	    (ret = set_default(&p->scan_engine, "clamav")) < 0 ||
 	    (ret = set_default(&p->scan_database, "/var/lib/clamav")) < 0 ||
+	    (ret = set_default(&p->scan_clamd, "unix:/run/clamav/clamd.ctl")) < 0 ||
 	    (ret = set_default(&p->tag_pattern, "v*")) < 0 ||
 	    (ret = set_default(&p->release_out_dir, "dist")) < 0)
 		return ret;

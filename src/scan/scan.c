@@ -15,7 +15,7 @@
  *
  * The engine is shared read-only after cl_engine_compile; sg_scan_fd may be
  * called from several threads with the same scanner. */
-#include "scan/scan.h"
+#include "scan/scan_int.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -44,7 +44,8 @@
 #define SG_LIMITS_PREFIX     "Heuristics.Limits.Exceeded"
 
 struct sg_scanner {
-	struct cl_engine *engine;       /* NULL: scanning disabled by policy */
+	sg_clamd *clamd;                /* engine = clamd: the daemon does the scanning */
+	struct cl_engine *engine;       /* NULL (and no clamd): scanning disabled by policy */
 	unsigned int signatures;
 	unsigned long long max_size;    /* largest file we accept to scan */
 	char *database;
@@ -158,6 +159,21 @@ static int sg_scanner_no_db(sg_scanner **out, const sg_scan_opts *opts, const ch
 			    detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
 }
 
+static int sg_scanner_open_clamd(sg_scanner **out, const sg_scan_opts *opts)
+{
+	sg_scanner *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return sg_error_set(SG_ERROR, "out of memory");
+	if ((ret = sg_clamd_open(&s->clamd, opts)) < 0) {
+		free(s);
+		return ret;
+	}
+	*out = s;
+	return SG_OK;
+}
+
 int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
 {
 	int ret = SG_ESCAN;
@@ -165,6 +181,10 @@ int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
 	cl_error_t rc;
 	const char *db = opts->database ? opts->database : "(scan.database not set)";
 
+	if (opts->engine && !strcmp(opts->engine, "clamd"))
+		return sg_scanner_open_clamd(out, opts);
+	if (opts->engine && strcmp(opts->engine, "clamav") != 0)
+		return sg_error_set(SG_ESCAN, "unknown scan engine '%s'", opts->engine);
 	if (sg_db_missing_or_empty(opts->database))
 		return sg_scanner_no_db(out, opts, db, NULL);
 	pthread_once(&sg_clamav_once, sg_clamav_init);
@@ -218,6 +238,7 @@ void sg_scanner_free(sg_scanner *s)
 		return;
 	if (s->engine)
 		cl_engine_free(s->engine);
+	sg_clamd_free(s->clamd);
 	free(s->database);
 	free(s);
 }
@@ -335,7 +356,7 @@ static void sg_hash_job_destroy(sg_hash_job *job)
 	pthread_mutex_destroy(&job->mu);
 }
 
-static void sg_result_digest(sg_scan_result *r, const unsigned char md[32])
+void sg_scan__digest(sg_scan_result *r, const unsigned char md[32])
 {
 	memcpy(r->sha256, md, 32);
 	sg_hex(r->sha256_hex, md, 32);
@@ -397,7 +418,7 @@ int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *
 		goto done;
 	}
 	r.size = total;
-	sg_result_digest(&r, md);
+	sg_scan__digest(&r, md);
 	snprintf(r.summary, sizeof(r.summary), "not scanned");
 	*out = r;
 	ret = SG_OK;
@@ -411,6 +432,21 @@ done:
 
 static void sg_summary(const sg_scanner *s, sg_scan_result *r, const char *verdict)
 {
+	int err = 0;
+	long long dbv = cl_engine_get_num(s->engine, CL_ENGINE_DB_VERSION, &err);
+	long long dbt = cl_engine_get_num(s->engine, CL_ENGINE_DB_TIME, &err);
+	time_t t = (time_t)dbt;
+	char when[64] = "";
+
+	snprintf(r->engine, sizeof(r->engine), "clamav");
+	snprintf(r->engine_version, sizeof(r->engine_version), "%s", cl_retver());
+	if (dbv > 0 && dbt > 0 && ctime_r(&t, when))
+		when[strcspn(when, "\n")] = '\0';
+	if (dbv > 0)
+		snprintf(r->db_version, sizeof(r->db_version), "%lld%s%s%s", dbv, when[0] ? " (" : "",
+			 when, when[0] ? ")" : "");
+	else
+		snprintf(r->db_version, sizeof(r->db_version), "unversioned");
 	snprintf(r->summary, sizeof(r->summary), "clamav %s, %u signature%s, %s",
 		 cl_retver(), s->signatures, s->signatures == 1 ? "" : "s", verdict);
 }
@@ -479,6 +515,8 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	sg_scan_result r;
 
 	name = sg_name(name);
+	if (s->clamd)
+		return sg_clamd_scan_fd(s->clamd, fd, st, name, out);
 	memset(&r, 0, sizeof(r));
 	memset(&ctx, 0, sizeof(ctx));
 	if (!s->engine) {
@@ -534,7 +572,7 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 		ret = sg_error_set(SG_ERROR, "cannot compute the SHA-256 of %s", name);
 		goto done;
 	}
-	sg_result_digest(&r, job.md);
+	sg_scan__digest(&r, job.md);
 	if ((ret = sg_scan_verdict(s, rc, virname ? virname : ctx.virus, name, &r)) < 0) {
 		*out = r; /* clean = 0: virus name and digest for the audit log */
 		goto done;

@@ -1,5 +1,7 @@
-/* The virus scan (libclamav) and the digest, from one read of the same
- * open file. The engine is loaded once per batch. */
+/* The virus scan and the digest, from one read of the same open file.
+ * Two engines: libclamav in-process (loaded once per batch, only when a
+ * file needs scanning) or a running clamd spoken to over its socket
+ * (INSTREAM fed by the read loop that hashes). */
 #ifndef SG_SCAN_SCAN_H
 #define SG_SCAN_SCAN_H
 
@@ -13,6 +15,9 @@ typedef struct sg_scan_opts {
 	int required;                  /* 0: missing database => scanning disabled, noted */
 	unsigned long long max_file_size; /* files above this => SG_ESCAN (never "clean");
 	                                     0 = only libclamav's own limit (2 GiB - 3) */
+	const char *engine;            /* "clamav" (also when NULL) | "clamd" */
+	const char *clamd;             /* engine = clamd: unix:PATH | tcp://HOST:PORT */
+	int timeout_s;                 /* engine = clamd: one whole scan; 0 = 600 */
 } sg_scan_opts;
 
 typedef struct sg_scan_result {
@@ -22,9 +27,16 @@ typedef struct sg_scan_result {
 	unsigned char sha256[32];
 	char sha256_hex[65];
 	uint64_t size;
-	char summary[256];             /* for the note's Scan: line:
-	                                  "clamav 1.4.6, 3 signatures, clean" or
+	char summary[384];             /* for the note's Scan: line:
+	                                  "clamav 1.4.6, 3 signatures, clean",
+	                                  "clamd 1.4.6, database 27841 (Sun Nov 29 09:32:10 2026),
+	                                   unix:/run/clamav/clamd.ctl, clean" or
 	                                  "skipped by policy (scan.required = false)" */
+	/* Who vouched (for the attestation); empty when not scanned. */
+	char engine[16];               /* "clamav" | "clamd" */
+	char engine_version[64];       /* libclamav's, or clamd's from VERSION: "1.4.6" */
+	char db_version[128];          /* "27841 (Sun Nov 29 09:32:10 2026)"; "unversioned"
+	                                  for a database without daily.cvd/cld */
 } sg_scan_result;
 
 /* Load the engine (SG_ESCAN with reason when the database is empty/missing
@@ -42,6 +54,18 @@ void sg_scanner_free(sg_scanner *s);
  * during the scan raises SIGBUS (the process dies, nothing is signed). */
 int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	       sg_scan_result *out);
+
+/* What clamd says about itself (doctor): PING answered, and VERSION. */
+typedef struct sg_clamd_info {
+	char version[64];              /* "1.4.6" */
+	char db_version[32];           /* "27841", or "" without daily.cvd/cld */
+	char db_date[64];              /* "Sun Nov 29 09:32:10 2026", or "" */
+	long long db_time;             /* seconds since the epoch, 0 when unknown */
+} sg_clamd_info;
+
+/* PING and VERSION against `addr` (unix:PATH | tcp://HOST:PORT). SG_OK, or
+ * SG_ESCAN with a message naming the socket. */
+int sg_clamd_probe(const char *addr, int timeout_s, sg_clamd_info *out);
 
 /* Hash only (no scanner): SHA-256 of fd's content. */
 int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *out);

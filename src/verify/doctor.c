@@ -7,6 +7,7 @@
 #include "core/file.h"
 #include "core/secret.h"
 #include "pipeline/pipeline.h"
+#include "scan/scan.h"
 #include "tsa/tsa.h"
 
 #include <dirent.h>
@@ -379,6 +380,29 @@ static void check_profile(doctor *d, const sg_policy *pol, const sg_profile *pro
 	check_tsas(d, prof);
 }
 
+/* engine = clamd: it answers PING and VERSION, and its database is recent. */
+static void check_clamd(doctor *d, const sg_policy *pol)
+{
+	sg_clamd_info info;
+
+	if (sg_clamd_probe(pol->scan_clamd, pol->scan_clamd_timeout, &info) < 0) {
+		report(d, SG_CHECK_FAIL, "scan (clamd)", "%s", sg_error_last());
+		sg_error_clear();
+		return;
+	}
+	if (!info.db_version[0])
+		report(d, SG_CHECK_WARN, "scan (clamd)", "clamd %s at %s answers, but names no database "
+		       "version (no daily.cvd/cld): its age is unknown; run freshclam for it",
+		       info.version, pol->scan_clamd);
+	else if (info.db_time > 0 && d->now - info.db_time > SCAN_DB_MAX_AGE_DAYS * 86400L)
+		report(d, SG_CHECK_WARN, "scan (clamd)", "clamd %s at %s: database %s of %s is %ld days "
+		       "old; run freshclam for it", info.version, pol->scan_clamd, info.db_version,
+		       info.db_date, (long)((d->now - info.db_time) / 86400));
+	else
+		report(d, SG_CHECK_OK, "scan (clamd)", "clamd %s at %s: database %s of %s", info.version,
+		       pol->scan_clamd, info.db_version, info.db_date[0] ? info.db_date : "(no date)");
+}
+
 static void check_scan_db(doctor *d, const sg_policy *pol)
 {
 	const char *db = pol->scan_database ? pol->scan_database : "/var/lib/clamav";
@@ -462,7 +486,10 @@ sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 			       pol->nprofiles, pol->nprofiles == 1 ? "" : "s");
 		for (i = 0; i < pol->nprofiles; i++)
 			check_profile(&d, pol, &pol->profiles[i]);
-		check_scan_db(&d, pol);
+		if (pol->scan_engine && !strcmp(pol->scan_engine, "clamd"))
+			check_clamd(&d, pol);
+		else
+			check_scan_db(&d, pol);
 	}
 	if (repo)
 		check_hooks(&d, repo);

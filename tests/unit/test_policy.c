@@ -72,6 +72,48 @@ static void test_blob_relative_paths(void **state)
 	}
 }
 
+static void parse_fails(const char *text, const char *expect);
+
+/* [scan] engine = clamd: the address forms that are accepted, and their
+ * refused twins (a typo must not send the file somewhere else). */
+static void test_scan_clamd(void **state)
+{
+	static const char *const good[] = {
+		"unix:/run/clamav/clamd.ctl", "tcp://127.0.0.1:3310", "tcp://clamd.ci:3310",
+		"tcp://[::1]:3310", "tcp://h:65535",
+	};
+	static const char *const bad[] = {
+		"/run/clamav/clamd.ctl", "unix:clamd.ctl", "unix:", "tcp://127.0.0.1", "tcp://:3310",
+		"tcp://h:0", "tcp://h:65536", "tcp://h:33x", "tcp://::1:3310", "tcp://[]:3310",
+		"tcp://h/x:3310", "http://h:3310", "tcp://h:",
+	};
+	char text[512];
+	sg_policy *p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text), "[scan]\nengine = clamd\nclamd = %s\nclamdTimeout = 30\n", good[i]);
+		p = parse_ok(text);
+		assert_string_equal(p->scan_engine, "clamd");
+		assert_string_equal(p->scan_clamd, good[i]);
+		assert_int_equal(p->scan_clamd_timeout, 30);
+		sg_policy_free(p);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[scan]\nengine = clamd\nclamd = %s\n", bad[i]);
+		parse_fails(text, "P:3: scan.clamd = '");
+	}
+	{
+		char unix_long[200] = "[scan]\nclamd = unix:/";
+		memset(unix_long + strlen(unix_long), 'x', 120);
+		strcat(unix_long, "\n");
+		parse_fails(unix_long, "under 108 bytes");
+	}
+	parse_fails("[scan]\nclamdTimeout = 0\n", "P:2: scan.clamdTimeout = 0: must be at least 1");
+	parse_fails("[scan]\nengine = clamdscan\n", "P:2: scan.engine = 'clamdscan': the scan engine is clamav");
+}
+
 static void parse_fails(const char *text, const char *expect)
 {
 	sg_policy *p = NULL;
@@ -267,6 +309,8 @@ static void test_defaults(void **state)
 	assert_string_equal(p->scan_database, "/var/lib/clamav");
 	assert_int_equal(p->scan_required, 1);
 	assert_true(p->scan_max_file_size == 4294967295ULL);
+	assert_string_equal(p->scan_clamd, "unix:/run/clamav/clamd.ctl");
+	assert_int_equal(p->scan_clamd_timeout, 600);
 	assert_int_equal(p->nrevoked, 0);
 	assert_string_equal(p->tag_pattern, "v*");
 	assert_int_equal(p->release_archive, 0);
@@ -752,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_blob_relative_paths),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_scan_clamd),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_persons),
 		cmocka_unit_test(test_error_lines),
