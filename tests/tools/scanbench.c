@@ -91,7 +91,7 @@ static int scan_only(const char *db, int fd, const struct stat *st, const char *
 int main(int argc, char **argv)
 {
 	const char *mode, *db, *path;
-	sg_scan_opts o = { NULL, 1, 0 };
+	sg_scan_opts o = { .database = NULL, .required = 1 };
 	sg_scanner *s = NULL;
 	sg_scan_result r;
 	struct stat st;

@@ -92,7 +92,7 @@ static int scan_path(sg_scanner *s, const char *path, sg_scan_result *r)
 
 static int group_setup(void **state)
 {
-	sg_scan_opts o = { NULL, 1, 0 };
+	sg_scan_opts o = { .database = NULL, .required = 1 };
 	(void)state;
 	snprintf(tdir, sizeof(tdir), "/tmp/sgs.XXXXXX");
 	if (!mkdtemp(tdir))
@@ -241,7 +241,7 @@ static void test_empty_file(void **state)
 static void test_max_file_size(void **state)
 {
 	sg_scanner *s = NULL;
-	sg_scan_opts o = { dbdir, 1, 1000 };
+	sg_scan_opts o = { .database = dbdir, .required = 1, .max_file_size = 1000 };
 	sg_scan_result r;
 	char buf[1001];
 	(void)state;
@@ -278,7 +278,7 @@ static void test_sparse_over_2gib_never_clean(void **state)
 static void test_missing_database(void **state)
 {
 	sg_scanner *s = NULL;
-	sg_scan_opts o = { NULL, 1, 0 };
+	sg_scan_opts o = { .database = NULL, .required = 1 };
 	sg_scan_result r;
 	char hex[65];
 	(void)state;
@@ -308,7 +308,7 @@ static void test_missing_database(void **state)
 static void test_empty_or_broken_database(void **state)
 {
 	sg_scanner *s = NULL;
-	sg_scan_opts o = { NULL, 1, 0 };
+	sg_scan_opts o = { .database = NULL, .required = 1 };
 	sg_scan_result r;
 	(void)state;
 	assert_int_equal(sh("mkdir -p emptydb brokendb junkdb && "
