@@ -277,6 +277,19 @@ static int output(const sg_cli *cli, const sg_event_log *log, const char *keep,
 		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK)
 			err = revocation_json(&json, &pol->revoked[i]);
 	}
+	/* bad paragraphs were skipped: said on stderr, and as elements of their own */
+	for (i = 0; i < log->warnings.n && err == SG_OK; i++) {
+		int first = 1;
+
+		if (!cli->json) {
+			sg_cli_info(cli, "signgate: warning: %s\n", log->warnings.v[i]);
+			continue;
+		}
+		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK &&
+		    (err = json_member(&json, &first, "type", "warning")) == SG_OK &&
+		    (err = json_member(&json, &first, "message", log->warnings.v[i])) == SG_OK)
+			err = sg_buf_puts(&json, "}");
+	}
 	if (cli->json && err == SG_OK && (err = sg_buf_puts(&json, elements ? "\n]\n" : "[]\n")) == SG_OK)
 		err = json_flush(&json, 1);
 	sg_buf_dispose(&json);

@@ -67,6 +67,7 @@ static json_t *result_json(const sg_verify_result *r)
 		json_object_set_new(ev, "tag", str_or_null(r->tag));
 	}
 	json_object_set_new(o, "event", ev);
+	json_object_set_new(o, "warnings", sg_cli_strlist_json(&r->warnings));
 	return o;
 }
 
@@ -110,6 +111,8 @@ int sg_cmd_verify(sg_cli *cli, int argc, char **argv)
 		sg_verify_result r;
 
 		err = sg_verify_file(&r, repo, pol, argv[i], &vo);
+		for (size_t w = 0; !cli->json && w < r.warnings.n; w++)
+			sg_cli_info(cli, "signgate: warning: %s\n", r.warnings.v[w]);
 		if (err == SG_OK) {
 			nok++;
 			if (!cli->json && cli->verbosity >= 0)

@@ -198,6 +198,9 @@ fail:
 
 /* --- parsing ------------------------------------------------------------ */
 
+#define SG_STR_(x) #x
+#define SG_STR(x) SG_STR_(x)
+
 typedef struct parser {
 	sg_event *ev;
 	size_t n, alloc;
@@ -239,16 +242,21 @@ static int word_valid(const char *s, size_t len)
 	return key_valid(s, len);
 }
 
-/* Parse one paragraph [p, end). Returns 1 when it is a well-formed event
- * (moved into *ev), 0 when it is not, < 0 on error. */
-static int parse_paragraph(sg_event *ev, size_t *nfields, const char *p, const char *end)
+enum { PARA_OTHER = 0, PARA_EVENT = 1, PARA_BAD = 2 };
+
+/* Parse one paragraph [p, end): PARA_EVENT (moved into *ev), PARA_OTHER
+ * when it does not start with "Signgate-Event: WORD" (a remark, an
+ * attestation), PARA_BAD with *why when it does but is not a well-formed
+ * event, < 0 on error. */
+static int parse_paragraph(sg_event *ev, const char **why, const char *p, const char *end)
 {
 	sg_event e = { NULL, 0 };
 	sg_buf val = SG_BUF_INIT;
 	const char *cur_k = NULL;
 	size_t cur_klen = 0;
-	int first = 1, ret = 0, err;
+	int first = 1, ret = PARA_BAD, err;
 
+	*why = "a line is not \"Key: value\"";
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *next = eol ? eol + 1 : end;
@@ -260,8 +268,10 @@ static int parse_paragraph(sg_event *ev, size_t *nfields, const char *p, const c
 			len--;
 		if (p[0] == ' ' || p[0] == '\t') {
 			/* continuation of the previous value, git trailer style */
-			if (first)
+			if (first) {
+				ret = PARA_OTHER;
 				goto done;
+			}
 			v = p;
 			vlen = len;
 			trim(&v, &vlen);
@@ -271,10 +281,14 @@ static int parse_paragraph(sg_event *ev, size_t *nfields, const char *p, const c
 			}
 			/* The event type is one word: a continuation of the
 			 * first field would make "sign" into "sign revoke". */
-			if (e.n == 0)
+			if (e.n == 0) {
+				*why = "the event type is continued on a second line";
 				goto done;
-			if (val.size + 1 + vlen > SG_EVENT_PARSE_VALUE_MAX)
-				goto done; /* over the cap: not a valid event */
+			}
+			if (val.size + 1 + vlen > SG_EVENT_PARSE_VALUE_MAX) {
+				*why = "a value is over the size limit";
+				goto done;
+			}
 			if ((val.size && (err = sg_buf_put(&val, " ", 1)) < 0) ||
 			    (err = sg_buf_put(&val, v, vlen)) < 0) {
 				ret = err;
@@ -283,16 +297,26 @@ static int parse_paragraph(sg_event *ev, size_t *nfields, const char *p, const c
 			p = next;
 			continue;
 		}
-		if (!split_field(p, len, &k, &klen, &v, &vlen))
+		if (!split_field(p, len, &k, &klen, &v, &vlen)) {
+			if (first)
+				ret = PARA_OTHER;
 			goto done;
+		}
 		if (first) {
-			if (klen != strlen(SG_EVENT_KEY) || strncasecmp(k, SG_EVENT_KEY, klen) != 0 ||
-			    !word_valid(v, vlen))
+			if (klen != strlen(SG_EVENT_KEY) || strncasecmp(k, SG_EVENT_KEY, klen) != 0) {
+				ret = PARA_OTHER;
 				goto done;
+			}
+			if (!word_valid(v, vlen)) {
+				*why = "the event type is not one word";
+				goto done;
+			}
 			first = 0;
 		} else {
-			if (e.n >= SG_EVENT_FIELDS_MAX)
+			if (e.n >= SG_EVENT_FIELDS_MAX) {
+				*why = "too many fields";
 				goto done;
+			}
 			if ((err = event_push(&e, cur_k, cur_klen, val.ptr ? val.ptr : "", val.size)) < 0) {
 				ret = err;
 				goto done;
@@ -301,53 +325,124 @@ static int parse_paragraph(sg_event *ev, size_t *nfields, const char *p, const c
 		cur_k = k;
 		cur_klen = klen;
 		sg_buf_clear(&val);
-		if (vlen > SG_EVENT_PARSE_VALUE_MAX)
+		if (vlen > SG_EVENT_PARSE_VALUE_MAX) {
+			*why = "a value is over the size limit";
 			goto done;
+		}
 		if ((err = sg_buf_put(&val, v, vlen)) < 0) {
 			ret = err;
 			goto done;
 		}
 		p = next;
 	}
-	if (first)
+	if (first) {
+		ret = PARA_OTHER;
 		goto done;
-	if (e.n >= SG_EVENT_FIELDS_MAX)
+	}
+	if (e.n >= SG_EVENT_FIELDS_MAX) {
+		*why = "too many fields";
 		goto done;
+	}
 	if ((err = event_push(&e, cur_k, cur_klen, val.ptr ? val.ptr : "", val.size)) < 0) {
 		ret = err;
 		goto done;
 	}
-	if (*nfields + e.n > SG_EVENTS_FIELDS_TOTAL_MAX) {
-		ret = sg_error_set(SG_ERROR, "note has more than %d event fields; refusing to parse it",
-				   SG_EVENTS_FIELDS_TOTAL_MAX);
-		goto done;
-	}
-	*nfields += e.n;
 	*ev = e;
 	e.f = NULL;
 	e.n = 0;
-	ret = 1;
+	ret = PARA_EVENT;
 done:
 	sg_event_release(&e);
 	sg_buf_dispose(&val);
 	return ret;
 }
 
-int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len)
+void sg_parse_report_release(sg_parse_report *r)
+{
+	if (!r)
+		return;
+	sg_strlist_release(&r->problems);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A bad paragraph: counted, and described while under the cap. */
+static int report_bad(sg_parse_report *rep, size_t para_no, size_t offset, const char *why)
+{
+	char line[160];
+
+	rep->bad++;
+	if (rep->problems.n >= SG_PARSE_PROBLEMS_MAX)
+		return SG_OK;
+	snprintf(line, sizeof(line), "paragraph %zu (byte %zu) skipped: %s", para_no, offset, why);
+	return sg_strlist_add(&rep->problems, line);
+}
+
+static int events_push(parser *ps, sg_event *ev)
+{
+	if (ps->n == ps->alloc) {
+		size_t na = ps->alloc ? ps->alloc * 2 : 8;
+		sg_event *nv = realloc(ps->ev, na * sizeof(*nv));
+
+		if (!nv)
+			return sg_error_set(SG_ERROR, "out of memory");
+		ps->ev = nv;
+		ps->alloc = na;
+	}
+	ps->fields += ev->n;
+	ps->ev[ps->n++] = *ev;
+	memset(ev, 0, sizeof(*ev));
+	return SG_OK;
+}
+
+/* Judge one paragraph [para, end), the para_no'th of the note. */
+static int take_paragraph(parser *ps, sg_parse_report *rep, const char *text, const char *para,
+			  const char *end, size_t para_no)
+{
+	sg_event ev = { NULL, 0 };
+	const char *why = NULL;
+	size_t off = (size_t)(para - text);
+	int r, err;
+
+	if (memchr(para, '\0', (size_t)(end - para)))
+		return report_bad(rep, para_no, off, "it contains a NUL byte");
+	if ((r = parse_paragraph(&ev, &why, para, end)) < 0)
+		return r;
+	if (r == PARA_OTHER) {
+		rep->skipped++;
+		return SG_OK;
+	}
+	if (r == PARA_BAD)
+		return report_bad(rep, para_no, off, why);
+	why = NULL;
+	if (ps->n >= SG_EVENTS_MAX)
+		why = "the note has more events than the limit of " SG_STR(SG_EVENTS_MAX);
+	else if (ps->fields + ev.n > SG_EVENTS_FIELDS_TOTAL_MAX)
+		why = "the note has more event fields than the limit of " SG_STR(SG_EVENTS_FIELDS_TOTAL_MAX);
+	if (why) {
+		sg_event_release(&ev);
+		return report_bad(rep, para_no, off, why);
+	}
+	if ((err = events_push(ps, &ev)) < 0)
+		sg_event_release(&ev);
+	return err;
+}
+
+int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, const char *text,
+			   size_t len)
 {
 	parser ps = { NULL, 0, 0, 0 };
-	size_t skip = 0;
+	sg_parse_report rep;
+	size_t para_no = 0;
 	const char *p, *end, *para = NULL;
-	int ret = SG_ERROR, r;
+	int ret = SG_ERROR;
 
+	memset(&rep, 0, sizeof(rep));
 	if (len > SG_NOTES_MAX) {
 		ret = sg_error_set(SG_ERROR, "note is %zu bytes; the limit is %d bytes", len, SG_NOTES_MAX);
 		goto done;
 	}
 	if (!text)
 		len = 0;
-	else
-		len = strnlen(text, len); /* a NUL ends the text */
 	p = text;
 	end = text + len;
 	for (;;) {
@@ -356,36 +451,8 @@ int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text
 		int blank = p >= end || line_blank(p, (size_t)((eol ? eol : end) - p));
 
 		if (blank && para) {
-			sg_event ev;
-
-			r = parse_paragraph(&ev, &ps.fields, para, p);
-			if (r < 0) {
-				ret = r;
+			if ((ret = take_paragraph(&ps, &rep, text, para, p, ++para_no)) < 0)
 				goto done;
-			}
-			if (r == 0) {
-				skip++;
-			} else {
-				if (ps.n >= SG_EVENTS_MAX) {
-					sg_event_release(&ev);
-					ret = sg_error_set(SG_ERROR, "note has more than %d events; refusing to parse it",
-							   SG_EVENTS_MAX);
-					goto done;
-				}
-				if (ps.n == ps.alloc) {
-					size_t na = ps.alloc ? ps.alloc * 2 : 8;
-					sg_event *nv = realloc(ps.ev, na * sizeof(*nv));
-
-					if (!nv) {
-						sg_event_release(&ev);
-						ret = sg_error_set(SG_ERROR, "out of memory");
-						goto done;
-					}
-					ps.ev = nv;
-					ps.alloc = na;
-				}
-				ps.ev[ps.n++] = ev;
-			}
 			para = NULL;
 		} else if (!blank && !para) {
 			para = p;
@@ -396,14 +463,30 @@ int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text
 	}
 	*out = ps.ev;
 	*n = ps.n;
-	if (skipped)
-		*skipped = skip;
+	if (report)
+		*report = rep;
+	else
+		sg_parse_report_release(&rep);
+	memset(&rep, 0, sizeof(rep));
 	ps.ev = NULL;
 	ps.n = 0;
 	ret = SG_OK;
 done:
+	sg_parse_report_release(&rep);
 	sg_events_free(ps.ev, ps.n);
 	return ret;
+}
+
+int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len)
+{
+	sg_parse_report rep;
+	int err = sg_events_parse_report(out, n, &rep, text, len);
+
+	if (err == SG_OK && skipped)
+		*skipped = rep.skipped + rep.bad;
+	if (err == SG_OK)
+		sg_parse_report_release(&rep);
+	return err;
 }
 
 void sg_events_free(sg_event *ev, size_t n)

@@ -37,9 +37,11 @@ int sg_notes_ref_check(const char *notes_ref)
 }
 
 /* Find the note blob for `hex` (the annotated object's id) in a notes
- * tree, following git's fan-out subtrees ("ab/cdef..."). 1 found, 0 not,
- * < 0 error. */
-static int find_note_blob(git_oid *out, git_repository *repo, const git_tree *tree, const char *hex)
+ * tree, following git's fan-out subtrees ("ab/cdef..."); its path in the
+ * tree is appended to `path` (may be NULL; room for 2 * GIT_OID_HEXSZ + 1
+ * bytes). 1 found, 0 not, < 0 error. */
+static int find_note_blob(git_oid *out, char *path, git_repository *repo, const git_tree *tree,
+			  const char *hex)
 {
 	const git_tree_entry *te;
 	git_tree *sub = NULL;
@@ -49,6 +51,8 @@ static int find_note_blob(git_oid *out, git_repository *repo, const git_tree *tr
 	te = git_tree_entry_byname(tree, hex);
 	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
 		git_oid_cpy(out, git_tree_entry_id(te));
+		if (path)
+			strcat(path, hex);
 		return 1;
 	}
 	if (strlen(hex) <= 2)
@@ -61,7 +65,11 @@ static int find_note_blob(git_oid *out, git_repository *repo, const git_tree *tr
 		return 0;
 	if (git_tree_lookup(&sub, repo, git_tree_entry_id(te)) < 0)
 		return git_fail("cannot read a notes tree");
-	r = find_note_blob(out, repo, sub, hex + 2);
+	if (path) {
+		strcat(path, dir);
+		strcat(path, "/");
+	}
+	r = find_note_blob(out, path, repo, sub, hex + 2);
 	git_tree_free(sub);
 	return r;
 }
@@ -121,7 +129,7 @@ static int read_note_at(sg_buf *out, git_repository *repo, git_commit *notes_com
 		ret = git_fail("cannot read the notes tree");
 		goto done;
 	}
-	if ((r = find_note_blob(&blob, repo, tree, hex)) < 0) {
+	if ((r = find_note_blob(&blob, NULL, repo, tree, hex)) < 0) {
 		ret = r;
 		goto done;
 	}
@@ -224,17 +232,78 @@ static int is_race(int gerr)
 	return gerr == GIT_EMODIFIED || gerr == GIT_ELOCKED || gerr == GIT_EEXISTS || gerr == GIT_ENOTFOUND;
 }
 
-/* One attempt: read the ref and the note, write old+add as a new notes
- * commit, move the ref only if it still points where we read it.
+const char *sg_notes_paragraph_break(const char *text, size_t len)
+{
+	size_t newlines = 0;
+
+	while (len && strchr(" \t\r\n\f\v", text[len - 1]) && text[len - 1]) {
+		newlines += text[len - 1] == '\n';
+		len--;
+	}
+	if (!len)
+		return "";
+	return newlines >= 2 ? "" : newlines == 1 ? "\n" : "\n\n";
+}
+
+/* The notes tree of `parent` with `text` as the note on `commit`.
+ * git_note_commit_create takes a C string (it writes libgit2's fixed
+ * message; we keep its tree, which handles fan-out, and commit it again
+ * with ours). A text holding a NUL byte -- only ever an old note's, kept
+ * as it was -- is written as a blob and put at the old note's path. */
+static int notes_tree(git_tree **out, git_repository *repo, git_commit *parent,
+		      const git_signature *sig, const git_oid *commit, const sg_buf *text)
+{
+	git_commit *tmp = NULL;
+	git_tree *base = NULL;
+	git_oid id, blob;
+	char path[2 * GIT_OID_HEXSZ + 1] = "", hex[GIT_OID_HEXSZ + 1];
+	git_tree_update up;
+	int ret = SG_ERROR;
+
+	if (!memchr(text->ptr, '\0', text->size)) {
+		if (git_note_commit_create(&id, NULL, repo, parent, sig, sig, commit, text->ptr, 1) < 0 ||
+		    git_commit_lookup(&tmp, repo, &id) < 0 || git_commit_tree(out, tmp) < 0)
+			ret = git_fail("cannot write the notes commit");
+		else
+			ret = SG_OK;
+		goto done;
+	}
+	git_oid_tostr(hex, sizeof(hex), commit);
+	if (!parent || git_commit_tree(&base, parent) < 0 ||
+	    find_note_blob(&blob, path, repo, base, hex) <= 0) {
+		ret = sg_error_set(SG_ERROR, "cannot find the note on %s to append to", hex);
+		goto done;
+	}
+	memset(&up, 0, sizeof(up));
+	up.action = GIT_TREE_UPDATE_UPSERT;
+	up.filemode = GIT_FILEMODE_BLOB;
+	up.path = path;
+	if (git_blob_create_from_buffer(&up.id, repo, text->ptr, text->size) < 0 ||
+	    git_tree_create_updated(&id, repo, base, 1, &up) < 0 || git_tree_lookup(out, repo, &id) < 0)
+		ret = git_fail("cannot write the notes tree");
+	else
+		ret = SG_OK;
+done:
+	git_tree_free(base);
+	git_commit_free(tmp);
+	return ret;
+}
+
+/* One attempt: read the ref and the note, write old + add as a new notes
+ * commit (the old text kept byte for byte, whatever it holds -- a NUL
+ * byte, binary text -- followed by the blank line that makes `add` a
+ * paragraph of its own, so the old note stays a prefix of the new one and
+ * nothing written can join the paragraph before it), move the ref only if
+ * it still points where we read it.
  * SG_ERETRY when another writer won the race. */
 static int append_once(git_repository *repo, const char *notes_ref, const git_oid *commit,
 		       const char *add, size_t addlen, const git_signature *sig,
 		       const char *message, const char *logmsg)
 {
-	git_commit *parent = NULL, *tmp = NULL;
+	git_commit *parent = NULL;
 	git_tree *tree = NULL;
 	git_reference *newref = NULL;
-	git_oid old_id, tmp_id, new_id;
+	git_oid old_id, new_id;
 	sg_buf text = SG_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	int ret, r;
@@ -248,30 +317,20 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 			ret = r;
 			goto done;
 		}
-		if (text.size && memchr(text.ptr, '\0', text.size)) {
-			ret = sg_error_set(SG_ERROR, "the note on %s under %s contains a NUL byte; "
-					   "signgate will not rewrite it (inspect it with git notes --ref %s show %s)",
-					   hex, notes_ref, notes_ref, hex);
-			goto done;
-		}
-		while (text.size && strchr(" \t\r\n\f\v", text.ptr[text.size - 1]))
-			text.size--;
-		if (text.ptr)
-			text.ptr[text.size] = '\0';
 	}
-	if (text.size + 2 + addlen > SG_NOTES_MAX) {
+	if ((ret = sg_buf_puts(&text, sg_notes_paragraph_break(text.ptr, text.size))) < 0)
+		goto done;
+	if (text.size + addlen > SG_NOTES_MAX) {
 		ret = sg_error_set(SG_ERROR, "the note on %s would exceed %d bytes; record under another notes ref",
 				   hex, SG_NOTES_MAX);
 		goto done;
 	}
-	if ((text.size && (ret = sg_buf_put(&text, "\n\n", 2)) < 0) || (ret = sg_buf_put(&text, add, addlen)) < 0)
+	if ((ret = sg_buf_put(&text, add, addlen)) < 0)
 		goto done;
 
-	/* git_note_commit_create writes libgit2's fixed message; keep its
-	 * tree (it handles fan-out) and commit it again with ours. */
-	if (git_note_commit_create(&tmp_id, NULL, repo, parent, sig, sig, commit, text.ptr, 1) < 0 ||
-	    git_commit_lookup(&tmp, repo, &tmp_id) < 0 || git_commit_tree(&tree, tmp) < 0 ||
-	    git_commit_create(&new_id, repo, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
+	if ((ret = notes_tree(&tree, repo, parent, sig, commit, &text)) < 0)
+		goto done;
+	if (git_commit_create(&new_id, repo, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
 			      (const git_commit **)&parent) < 0) {
 		ret = git_fail("cannot write the notes commit");
 		goto done;
@@ -293,7 +352,6 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 done:
 	git_reference_free(newref);
 	git_tree_free(tree);
-	git_commit_free(tmp);
 	git_commit_free(parent);
 	sg_buf_dispose(&text);
 	return ret;

@@ -46,25 +46,51 @@ void sg_event_release(sg_event *e);
 /* Append the paragraph (no blank line) to out. */
 int sg_event_format(const sg_event *e, sg_buf *out);
 
-/* Parse a note's text into events: paragraphs whose first field is
- * "Signgate-Event: WORD" (key case-insensitive) and whose every line is
- * "Key: value" or a continuation (leading whitespace) are events; other
- * paragraphs are counted in *skipped (may be NULL). CRLF is accepted; a NUL
- * ends the text; control characters in values become spaces. Text over
- * SG_NOTES_MAX, or over SG_EVENTS_MAX events / SG_EVENTS_FIELDS_TOTAL_MAX
- * fields, is refused with SG_ERROR. *out is NULL when no event was found. */
+/* Parse a note's text into events. The text is split into paragraphs at
+ * blank lines over its whole length (a NUL byte does not end it).
+ * A paragraph whose first field is "Signgate-Event: WORD" (key
+ * case-insensitive) and whose every line is "Key: value" or a continuation
+ * (leading whitespace) is an event. Other paragraphs (remarks,
+ * attestations) are not events: counted in report->skipped. A bad
+ * paragraph -- one holding a NUL byte, or starting with Signgate-Event but
+ * malformed or over a cap (a value over SG_EVENT_PARSE_VALUE_MAX, more
+ * than SG_EVENT_FIELDS_MAX fields, past SG_EVENTS_MAX events or
+ * SG_EVENTS_FIELDS_TOTAL_MAX fields in the note) -- is skipped and
+ * reported (report->bad, report->problems); the paragraphs before and
+ * after it still count. CRLF is accepted; control characters in values
+ * become spaces. Only text over SG_NOTES_MAX is refused (SG_ERROR), and
+ * out of memory. *out is NULL when no event was found. `report` may be
+ * NULL; otherwise release it with sg_parse_report_release. */
+#define SG_PARSE_PROBLEMS_MAX 16         /* bad paragraphs described per note (all are counted) */
+typedef struct sg_parse_report {
+	size_t skipped;           /* paragraphs that are not events */
+	size_t bad;               /* bad paragraphs, skipped */
+	sg_strlist problems;      /* "paragraph 2 (byte 41) skipped: it contains a NUL byte" */
+} sg_parse_report;
+int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, const char *text,
+			   size_t len);
+void sg_parse_report_release(sg_parse_report *r);
+/* The same, counting skipped and bad paragraphs together in *skipped (may be NULL). */
 int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len);
 void sg_events_free(sg_event *ev, size_t n);
 
 /* Append `events` (n >= 1) to the note on `commit` under `notes_ref` in ONE
  * notes commit, CAS with retry (git_note_commit_create +
- * git_reference_create_matching). `message` is the notes commit message. */
+ * git_reference_create_matching). `message` is the notes commit message.
+ * The old note is kept byte for byte (a prefix of the new one, as the
+ * server hook requires), a bad paragraph in it included, and the events
+ * start a paragraph of their own (sg_notes_paragraph_break). */
 int sg_notes_append(git_repository *repo, const char *notes_ref, const git_oid *commit,
 		    const sg_event *events, size_t n, const char *message);
 /* Same, with raw paragraph text (used by approvals): trailing whitespace
  * trimmed, must not be empty. */
 int sg_notes_append_text(git_repository *repo, const char *notes_ref, const git_oid *commit,
 			 const char *text, const char *message);
+
+/* What to write after a note's text `text` so that what follows starts a
+ * paragraph of its own, the text kept byte for byte: "" (empty, or it
+ * already ends with a blank line), "\n" or "\n\n". */
+const char *sg_notes_paragraph_break(const char *text, size_t len);
 
 /* Read the note text on commit (SG_ENOTFOUND when none). Capped at max bytes. */
 int sg_notes_read(sg_buf *out, git_repository *repo, const char *notes_ref,

@@ -113,22 +113,46 @@ static int log_push(sg_event_log *log, sg_event *ev, const git_oid *commit, cons
 	return SG_OK;
 }
 
+int sg_note_problems(sg_strlist *out, const sg_parse_report *rep, const git_oid *commit,
+		     const char *ref)
+{
+	char line[512], hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+	int err = SG_OK;
+
+	git_oid_tostr(hex, sizeof(hex), commit);
+	for (i = 0; i < rep->problems.n && err == SG_OK && out->n < SG_NOTE_WARNINGS_MAX; i++) {
+		snprintf(line, sizeof(line), "note on %.12s in %s: %s", hex, ref, rep->problems.v[i]);
+		err = sg_strlist_add(out, line);
+	}
+	if (err == SG_OK && rep->bad > rep->problems.n && out->n < SG_NOTE_WARNINGS_MAX) {
+		snprintf(line, sizeof(line), "note on %.12s in %s: %zu more bad paragraphs skipped", hex,
+			 ref, rep->bad - rep->problems.n);
+		err = sg_strlist_add(out, line);
+	}
+	return err;
+}
+
 static int collect_note(const git_oid *commit, const char *text, size_t len, void *payload)
 {
 	collect_state *st = payload;
+	sg_parse_report rep;
 	sg_event *ev = NULL;
-	size_t n = 0, skipped = 0, i;
+	size_t n = 0, i;
 	int err;
 
-	if ((err = sg_events_parse(&ev, &n, &skipped, text, len)) < 0) {
-		/* a note we cannot parse (too large, too many fields) counts as skipped */
+	if ((err = sg_events_parse_report(&ev, &n, &rep, text, len)) < 0) {
+		/* only a note over SG_NOTES_MAX gets here (callers skip those first) */
 		sg_error_clear();
 		st->log->skipped++;
 		st->log->notes++;
 		return 0;
 	}
 	st->log->notes++;
-	st->log->skipped += skipped;
+	st->log->skipped += rep.skipped;
+	st->log->bad += rep.bad;
+	err = sg_note_problems(&st->log->warnings, &rep, commit, st->ref ? st->ref : "?");
+	sg_parse_report_release(&rep);
 	for (i = 0; i < n && err == SG_OK; i++)
 		err = log_push(st->log, &ev[i], commit, st->ref);
 	sg_events_free(ev, n);
@@ -280,5 +304,6 @@ void sg_event_log_release(sg_event_log *log)
 		sg_event_release(&log->v[i].ev);
 	free(log->v);
 	sg_strlist_release(&log->refs);
+	sg_strlist_release(&log->warnings);
 	memset(log, 0, sizeof(log[0]));
 }

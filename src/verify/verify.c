@@ -32,6 +32,7 @@ void sg_verify_result_release(sg_verify_result *r)
 	free(r->signed_at);
 	free(r->signed_by);
 	free(r->tag);
+	sg_strlist_release(&r->warnings);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -261,13 +262,22 @@ static char *dup_field(const sg_event *ev, const char *key)
 static int match_note(const git_oid *commit, const char *text, size_t len, void *payload)
 {
 	find_state *st = payload;
+	sg_parse_report rep;
 	sg_event *ev = NULL;
 	size_t n = 0, i;
 	const char *a, *s;
+	int err;
 
-	if (sg_events_parse(&ev, &n, NULL, text, len) < 0) {
+	if (sg_events_parse_report(&ev, &n, &rep, text, len) < 0) {
 		sg_error_clear();
 		return 0; /* a note we cannot read is not evidence */
+	}
+	/* a bad paragraph is skipped, the others still count; say so */
+	err = sg_note_problems(&st->out->warnings, &rep, commit, st->ref);
+	sg_parse_report_release(&rep);
+	if (err < 0) {
+		sg_events_free(ev, n);
+		return err;
 	}
 	for (i = 0; i < n && !st->found; i++) {
 		a = sg_event_get(&ev[i], "Artifact-Sha256");

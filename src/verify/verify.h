@@ -44,6 +44,7 @@ typedef struct sg_verify_result {
 	char event_commit[GIT_OID_HEXSZ + 1]; /* where the signing event was found */
 	char *event_ref;
 	char *signed_at, *signed_by, *tag;
+	sg_strlist warnings;      /* bad paragraphs skipped in the notes read (sg_note_problems) */
 } sg_verify_result;
 
 /* Verify one FILE. Returns SG_OK when verified, SG_EVERIFY with the reason
@@ -107,9 +108,19 @@ typedef struct sg_event_log {
 	sg_logged_event *v;
 	size_t n, cap;
 	size_t skipped;           /* paragraphs that are not events */
+	size_t bad;               /* bad paragraphs skipped (NUL, malformed, over a cap) */
+	sg_strlist warnings;      /* what they were, at most SG_NOTE_WARNINGS_MAX lines */
 	size_t notes;             /* notes read */
 	sg_strlist refs;          /* notes refs read */
 } sg_event_log;
+
+/* Describe the bad paragraphs of the note on `commit` under `ref` in `out`
+ * ("note on 3f2a9c1e0b7d in refs/notes/signatures: paragraph 2 (byte 41)
+ * skipped: it contains a NUL byte"), adding nothing once `out` holds
+ * SG_NOTE_WARNINGS_MAX lines. */
+#define SG_NOTE_WARNINGS_MAX 100
+int sg_note_problems(sg_strlist *out, const sg_parse_report *rep, const git_oid *commit,
+		     const char *ref);
 
 /* The notes refs where events live: refs/notes/signatures and every
  * profile's notesRef (pol may be NULL). */

@@ -33,19 +33,33 @@ expect 0 "verify finds its event after the binary text" -- sg verify dist/a.txt
 expect 0 "log reads the binary note" -- sg --json log
 check "log --json is valid JSON" jq -e . "$TRASH/out"
 
-# a note with a NUL byte: signgate will not rewrite it
-printf 'text\000more\n' >"$TRASH/nul.note"
+# the NUL-first rewrite (issue 11): a paragraph holding a NUL byte put
+# before the recorded events. The bad paragraph is skipped and reported;
+# the events after it still count; sign appends after it, byte for byte.
+git -C "$REPO" notes --ref=signatures show "$head" >"$TRASH/real.note"
+{ printf 'hidden\000\n\n'; cat "$TRASH/real.note"; } >"$TRASH/nul.note"
 git -C "$REPO" hash-object -w "$TRASH/nul.note" >"$TRASH/nul.id"
 git -C "$REPO" notes --ref=signatures add -f -C "$(cat "$TRASH/nul.id")" "$head"
-before=$(git -C "$REPO" rev-parse refs/notes/signatures)
-snap 2
-expect 1 "sign refuses to rewrite a note with a NUL byte" -- sg sign dist/a.txt
-grep_out "contains a NUL byte" "the message says why"
-snap 3
-only_written 2 3 "nothing is published"
-check "the notes ref did not move" test "$(git -C "$REPO" rev-parse refs/notes/signatures)" = "$before"
-expect 5 "verify: the NUL note holds no event for it" -- sg verify dist/a.txt
+expect 0 "verify: the event after the NUL paragraph still counts" -- sg verify dist/a.txt
+grep_out "warning: note on .* paragraph 1 (byte 0) skipped: it contains a NUL byte" "verify reports the bad paragraph"
+expect 0 "verify --json" -- sg --json verify dist/a.txt
+check "verify --json lists the warning" jq -e '.verified == true and (.files[0].warnings | length) == 1 and (.files[0].warnings[0] | test("NUL byte"))' "$TRASH/out"
 expect 0 "log reads past it" -- sg log
+grep_out "^sign dist/a.txt" "log shows the events after the NUL paragraph"
+grep_out "warning: note on .* skipped: it contains a NUL byte" "log reports the bad paragraph"
+expect 0 "log --json reads past it" -- sg --json log
+check "log --json has the events and a warning element" jq -e '([.[] | select(.type == "event" and .artifact == "dist/a.txt")] | length) == 1 and ([.[] | select(.type == "warning")] | length) == 1' "$TRASH/out"
+events_before=$(git -C "$REPO" notes --ref=signatures show "$head" | grep -ac '^Signgate-Event: sign')
+expect 0 "sign appends to a note holding a NUL byte" -- sg sign dist/a.txt
+git -C "$REPO" cat-file blob "$(git -C "$REPO" notes --ref=signatures list "$head")" >"$TRASH/after.note"
+check "the old note is a byte prefix of the new one" sh -c "head -c $(wc -c <"$TRASH/nul.note") '$TRASH/after.note' | cmp -s - '$TRASH/nul.note'"
+check "one more event, in a paragraph of its own" sh -c "test \$(grep -ac '^Signgate-Event: sign' '$TRASH/after.note') -eq $((events_before + 1)) && tail -c +$(($(wc -c <"$TRASH/nul.note") + 1)) '$TRASH/after.note' | head -2 | tr -d '\n' | grep -qx 'Signgate-Event: sign'"
+expect 0 "verify finds the new event" -- sg verify --rev HEAD dist/a.txt
+# the twin: a NUL byte inside each event paragraph -- those are not events
+perl -pe 's/^(Signgate-Event: sign)$/$1\0/' "$TRASH/after.note" >"$TRASH/nulin.note"
+git -C "$REPO" notes --ref=signatures add -f -C "$(git -C "$REPO" hash-object -w "$TRASH/nulin.note")" "$head"
+expect 5 "verify: an event paragraph holding a NUL byte is not an event" -- sg verify dist/a.txt
+grep_out "skipped: it contains a NUL byte" "and it is reported"
 
 # a huge note (over the 16 MiB cap), on the signed commit
 { i=0; while [ $i -lt 9 ]; do head -c 2000000 /dev/zero | tr '\0' 'x'; printf '\n\n'; i=$((i + 1)); done; } >"$TRASH/huge.note"

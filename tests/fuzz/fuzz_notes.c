@@ -3,7 +3,9 @@
  * that parse text other tools write (Gerrit review notes, commit trailers).
  * Invariants: what parses formats back to text that parses to the same
  * events (keys and values identical); formatting a value built from the
- * input never adds a field (no injection through newlines). */
+ * input never adds a field (no injection through newlines); a bad paragraph
+ * (a NUL byte) between two copies of the input hides nothing: both copies'
+ * events count, and it is reported once. */
 #include "fuzz.h"
 
 #include <git2.h>
@@ -65,8 +67,32 @@ static void fuzz_notes_inject(const uint8_t *data, size_t size)
 	free(v);
 }
 
+/* input + "\n\n\0\n\n" + input: twice the events, one more bad paragraph. */
+static void fuzz_notes_nul_hides_nothing(const uint8_t *data, size_t size, size_t n,
+					 const sg_parse_report *rep)
+{
+	sg_buf text = SG_BUF_INIT;
+	sg_event *ev = NULL;
+	sg_parse_report rep2;
+	size_t n2 = 0;
+
+	if (size > SG_NOTES_MAX / 2 - 8)
+		return;
+	SG_FUZZ_ASSERT(sg_buf_put(&text, data, size) == SG_OK &&
+		       sg_buf_put(&text, "\n\n\0\n\n", 5) == SG_OK &&
+		       sg_buf_put(&text, data, size) == SG_OK);
+	SG_FUZZ_ASSERT(sg_events_parse_report(&ev, &n2, &rep2, text.ptr, text.size) == SG_OK);
+	SG_FUZZ_ASSERT(n2 == 2 * n || (n2 < 2 * n && rep2.bad > 2 * rep->bad + 1));
+	SG_FUZZ_ASSERT(rep2.skipped == 2 * rep->skipped);
+	SG_FUZZ_ASSERT(rep2.bad >= 2 * rep->bad + 1 && rep2.problems.n >= 1);
+	sg_parse_report_release(&rep2);
+	sg_events_free(ev, n2);
+	sg_buf_dispose(&text);
+}
+
 SG_FUZZ_TARGET(notes)
 {
+	sg_parse_report rep;
 	static int inited;
 	sg_event *ev = NULL;
 	size_t n = 0, skipped = 0;
@@ -83,6 +109,12 @@ SG_FUZZ_TARGET(notes)
 			fuzz_notes_roundtrip(ev, n);
 		else
 			SG_FUZZ_ASSERT(ev == NULL);
+		sg_events_free(ev, n);
+		SG_FUZZ_ASSERT(sg_events_parse_report(&ev, &n, &rep, (const char *)data, size) == SG_OK);
+		SG_FUZZ_ASSERT(rep.skipped + rep.bad == skipped);
+		SG_FUZZ_ASSERT(rep.problems.n == (rep.bad < SG_PARSE_PROBLEMS_MAX ? rep.bad : SG_PARSE_PROBLEMS_MAX));
+		fuzz_notes_nul_hides_nothing(data, size, n, &rep);
+		sg_parse_report_release(&rep);
 		sg_events_free(ev, n);
 	} else {
 		SG_FUZZ_ASSERT(ev == NULL && sg_error_last());

@@ -233,12 +233,42 @@ static void test_parse_hostile(void **state)
 		assert_int_equal(n, 0);
 		assert_int_equal(skipped, 1);
 	}
-	/* a NUL ends the text: the event after it is not seen */
+	/* a NUL byte does not end the text: its paragraph is skipped and
+	 * reported, the events before and after it count */
 	{
-		const char t[] = "Signgate-Event: a\nK: v\n\n\0Signgate-Event: b\nK: v\n";
-		assert_int_equal(sg_events_parse(&ev, &n, &skipped, t, sizeof(t) - 1), 0);
+		const char t[] = "Signgate-Event: a\nK: v\n\n\0Signgate-Event: x\nK: hidden\n\n"
+				 "Signgate-Event: b\nK: w\n";
+		sg_parse_report rep;
+
+		assert_int_equal(sg_events_parse_report(&ev, &n, &rep, t, sizeof(t) - 1), 0);
+		assert_int_equal(n, 2);
+		assert_string_equal(sg_event_get(&ev[0], "Signgate-Event"), "a");
+		assert_string_equal(sg_event_get(&ev[1], "Signgate-Event"), "b");
+		assert_string_equal(sg_event_get(&ev[1], "K"), "w");
+		assert_int_equal(rep.bad, 1);
+		assert_int_equal(rep.skipped, 0);
+		assert_int_equal(rep.problems.n, 1);
+		assert_string_equal(rep.problems.v[0], "paragraph 2 (byte 24) skipped: it contains a NUL byte");
+		sg_parse_report_release(&rep);
+		sg_events_free(ev, n);
+		/* the NUL-first rewrite of the issue: the old events still count */
+		assert_int_equal(sg_events_parse(&ev, &n, &skipped, "\0\n\nSigngate-Event: a\nK: v\n", 26), 0);
 		assert_int_equal(n, 1);
-		assert_string_equal(sg_event_get(&ev[0], "K"), "v");
+		assert_int_equal(skipped, 1);
+		sg_events_free(ev, n);
+	}
+	/* a malformed event is bad (reported); a remark is only skipped */
+	{
+		const char t[] = "Reviewed on the list.\n\nSigngate-Event: sign\nno colon\n\n"
+				 "Signgate-Event: sign\nK: v\n";
+		sg_parse_report rep;
+
+		assert_int_equal(sg_events_parse_report(&ev, &n, &rep, t, sizeof(t) - 1), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(rep.skipped, 1);
+		assert_int_equal(rep.bad, 1);
+		assert_non_null(strstr(rep.problems.v[0], "paragraph 2 (byte 23) skipped: a line is not"));
+		sg_parse_report_release(&rep);
 		sg_events_free(ev, n);
 	}
 	/* 1 MiB of binary junk with one valid event in the middle */
@@ -300,15 +330,24 @@ static void test_parse_caps(void **state)
 		assert_string_equal(ev[0].f[i].value, "v");
 	}
 	sg_events_free(ev, n);
-	/* too many events: refused, not truncated */
+	/* too many events: the first SG_EVENTS_MAX count, the rest are reported */
 	sg_buf_clear(&b);
 	for (i = 0; i <= SG_EVENTS_MAX; i++)
 		assert_int_equal(sg_buf_puts(&b, "Signgate-Event: s\n\n"), 0);
-	assert_int_equal(sg_events_parse(&ev, &n, &skipped, b.ptr, b.size), SG_ERROR);
-	assert_non_null(strstr(sg_error_last(), "more than"));
+	{
+		sg_parse_report rep;
+
+		assert_int_equal(sg_events_parse_report(&ev, &n, &rep, b.ptr, b.size), 0);
+		assert_int_equal(n, SG_EVENTS_MAX);
+		assert_int_equal(rep.bad, 1);
+		assert_non_null(strstr(rep.problems.v[0], "more events than the limit of 65536"));
+		sg_parse_report_release(&rep);
+		sg_events_free(ev, n);
+	}
 	b.size -= strlen("Signgate-Event: s\n\n");
 	assert_int_equal(sg_events_parse(&ev, &n, &skipped, b.ptr, b.size), 0);
 	assert_int_equal(n, SG_EVENTS_MAX);
+	assert_int_equal(skipped, 0);
 	sg_events_free(ev, n);
 	/* a value over the parse cap makes the paragraph invalid */
 	sg_buf_clear(&b);
@@ -478,26 +517,56 @@ static void test_read_and_ref_checks(void **state)
 	sg_event_release(&e);
 }
 
-static void test_append_refuses_nul_note(void **state)
+/* A note holding a NUL byte (pushed by hand) is kept byte for byte and
+ * the events go after it, in a paragraph of their own; in a fan-out tree
+ * too (the blob is put back at the old note's path). */
+static void append_after_nul(fixture *f, const char *tree_cmd)
 {
-	fixture *f = *state;
-	sg_event e = { NULL, 0 };
-	char *before, *after;
+	static const char old[] = "bin\0ary";
+	sg_event e = { NULL, 0 }, *ev = NULL;
+	sg_buf note = SG_BUF_INIT;
+	sg_parse_report rep;
+	char hex[GIT_OID_HEXSZ + 1], *out;
+	size_t n;
 
-	assert_int_equal(sh("b=$(printf 'bin\\000ary' | git -C %s hash-object -w --stdin) && "
-			    "git -C %s notes --ref signatures add -C $b HEAD", f->dir, f->dir), 0);
-	before = capture("git -C %s rev-parse " REF, f->dir);
+	git_oid_tostr(hex, sizeof(hex), &f->head);
+	assert_int_equal(sh("cd %s && b=$(printf 'bin\\000ary' | git hash-object -w --stdin) && %s",
+			    f->dir, tree_cmd), 0);
 	make_event(&e, "sign", "a");
-	assert_int_equal(sg_notes_append(f->repo, REF, &f->head, &e, 1, NULL), SG_ERROR);
-	assert_non_null(strstr(sg_error_last(), "NUL"));
-	after = capture("git -C %s rev-parse " REF, f->dir);
-	assert_string_equal(before, after);
-	free(before);
-	free(after);
+	assert_int_equal(sg_notes_append(f->repo, REF, &f->head, &e, 1, NULL), 0);
+	assert_int_equal(sg_notes_read(&note, f->repo, REF, &f->head, 1024), 0);
+	assert_int_equal(note.size, sizeof(old) - 1 + 2 + 54);
+	assert_memory_equal(note.ptr, old, sizeof(old) - 1); /* the old note is a prefix */
+	assert_string_equal(note.ptr + sizeof(old) - 1, "\n\nSigngate-Event: sign\nArtifact: a\nArtifact-Size: 10240\n");
+	assert_int_equal(sg_events_parse_report(&ev, &n, &rep, note.ptr, note.size), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rep.bad, 1);
+	sg_parse_report_release(&rep);
+	sg_events_free(ev, n);
+	out = capture("git -C %s notes --ref signatures list | wc -l", f->dir);
+	assert_int_equal(atoi(out), 1);
+	free(out);
+	sg_buf_dispose(&note);
 	sg_event_release(&e);
 }
 
-/* A notes tree with git's fan-out ("ab/cdef...") is read and kept. */
+static void test_append_after_nul_note(void **state)
+{
+	append_after_nul(*state, "git notes --ref signatures add -C $b HEAD");
+}
+
+static void test_append_after_nul_note_fanout(void **state)
+{
+	fixture *f = *state;
+	char hex[GIT_OID_HEXSZ + 1], cmd[512];
+
+	git_oid_tostr(hex, sizeof(hex), &f->head);
+	snprintf(cmd, sizeof(cmd), "t=$(printf '100644 blob %%s\\t%s\\n' $b | git mktree) && "
+		 "u=$(printf '040000 tree %%s\\t%.2s\\n' $t | git mktree) && "
+		 "c=$(git commit-tree -m fanout $u) && git update-ref " REF " $c", hex + 2, hex);
+	append_after_nul(f, cmd);
+}
+
 static void test_fanout_tree(void **state)
 {
 	fixture *f = *state;
@@ -754,7 +823,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_batch_is_one_commit, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_append_keeps_existing_note, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_read_and_ref_checks, repo_setup, repo_teardown),
-		cmocka_unit_test_setup_teardown(test_append_refuses_nul_note, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_append_after_nul_note, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_append_after_nul_note_fanout, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_tree, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, repo_setup, repo_teardown),
