@@ -7,6 +7,8 @@
 #        clamd.conf lines as KEY VALUE pairs (StreamMaxLength 4k,
 #        TCPSocket PORT, ...). Waits until it answers PING; sets
 #        SG_CLAMD_SOCK and SG_CLAMD_PID. Its log is DIR/clamd.log.
+#        SG_CLAMD_WAIT: seconds to wait for it (default 60; a full-size
+#        database takes 20-60 s to load).
 #   sg_clamd_stop        stop it (also done at the test's exit).
 #   sg_free_port         print a free TCP port on 127.0.0.1.
 #
@@ -61,7 +63,7 @@ sg_clamd_start() {
 	kill "$SG_CLAMD_PID" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
 	_cd_i=0
 	while ! sg_clamd_ping "$SG_CLAMD_SOCK"; do
-		if ! kill -0 "$SG_CLAMD_PID" 2>/dev/null || [ $_cd_i -ge 600 ]; then
+		if ! kill -0 "$SG_CLAMD_PID" 2>/dev/null || [ $_cd_i -ge $((${SG_CLAMD_WAIT:-60} * 10)) ]; then
 			echo "sg_clamd_start: clamd did not start; its log:" >&2
 			cat "$_cd_dir/clamd.out" "$_cd_dir/clamd.log" >&2 2>/dev/null
 			sg_clamd_stop
