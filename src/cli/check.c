@@ -26,6 +26,37 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+static json_t *people_json(const sg_gate_people *pp)
+{
+	json_t *arr = json_array();
+	size_t i, j;
+
+	for (i = 0; pp && i < pp->n; i++) {
+		json_t *o = json_object(), *ids = json_array();
+
+		for (j = 0; j < pp->v[i].shown_by.n; j++)
+			json_array_append_new(ids, json_string(pp->v[i].shown_by.v[j]));
+		json_object_set_new(o, "name", json_string(pp->v[i].name));
+		json_object_set_new(o, "identities", ids);
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+/* With [person] sections: who counted and who is the author side, each
+ * with the identities that showed them. */
+static void print_people(const char *label, const sg_gate_people *pp)
+{
+	size_t i, j;
+
+	for (i = 0; i < pp->n; i++) {
+		printf("  %-4s %-17s %s:", "", i ? "" : label, pp->v[i].name);
+		for (j = 0; j < pp->v[i].shown_by.n; j++)
+			printf("%s %s", j ? "," : "", pp->v[i].shown_by.v[j]);
+		printf("\n");
+	}
+}
+
 static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const char *rev,
 			   const char *policy_error)
 {
@@ -56,6 +87,9 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 	for (i = 0; r && i < r->reviewers.n; i++)
 		json_array_append_new(who, json_string(r->reviewers.v[i]));
 	json_object_set_new(doc, "reviewers", who);
+	json_object_set_new(doc, "persons", json_boolean(r && r->persons));
+	json_object_set_new(doc, "people", people_json(r ? &r->people : NULL));
+	json_object_set_new(doc, "authors", people_json(r && r->persons ? &r->authors : NULL));
 	{
 		json_t *ev = json_array();
 		for (i = 0; r && i < r->evidence_lines.n; i++)
@@ -93,6 +127,10 @@ static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *p
 			sg_cli_verbose(cli, "signgate: policy: %s\n", pol->origin);
 		for (i = 0; r && i < r->nrules; i++)
 			print_rule(r->rules[i].name, r->rules[i].ok, r->rules[i].evidence, color);
+		if (r && r->persons) {
+			print_people("people", &r->people);
+			print_people("authors", &r->authors);
+		}
 		printf("%s\n", err == SG_OK ? "allowed" : err == SG_EDENIED ? "denied" : "error");
 	}
 	if (err == SG_OK)

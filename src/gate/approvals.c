@@ -218,6 +218,28 @@ static char *key_email(gpgme_key_t key, const char *want)
 	return NULL;
 }
 
+/* Every identity the key shows: key:FINGERPRINT and each valid user id's
+ * email, so that all of them must belong to the one person (people.c). */
+static int key_ids(sg_strlist *out, gpgme_key_t key)
+{
+	gpgme_user_id_t u;
+	char *e = NULL, fpr[80];
+	int err;
+
+	snprintf(fpr, sizeof(fpr), "key:%.64s", key->subkeys->fpr);
+	if ((err = sg_strlist_add(out, fpr)) < 0)
+		return err;
+	for (u = key->uids; u; u = u->next) {
+		if (u->revoked || u->invalid || !u->email || !*u->email || sg_gate_parse_identity(&e, u->email) < 0)
+			continue;
+		err = sg_strlist_add_unique(out, e, 1);
+		free(e);
+		if (err < 0)
+			return err;
+	}
+	return SG_OK;
+}
+
 /* ---- the reviewers' keyring in a private GNUPGHOME -------------------- */
 
 typedef struct ap_home {
@@ -431,8 +453,8 @@ static const char *key_unusable(gpgme_key_t key, gpgme_signature_t s)
 }
 
 /* SG_OK with *email (counts) or with why set (does not count). */
-static int judge_block(char **email, char fpr_out[65], ap_home *h, const ap_judge *j, const char *block,
-		       char *why, size_t wl)
+static int judge_block(char **email, sg_strlist *ids, char fpr_out[65], ap_home *h, const ap_judge *j,
+		       const char *block, char *why, size_t wl)
 {
 	gpgme_data_t sig = NULL, plain = NULL;
 	gpgme_verify_result_t vr;
@@ -532,6 +554,8 @@ static int judge_block(char **email, char fpr_out[65], ap_home *h, const ap_judg
 			 key->subkeys->fpr, who);
 		goto ok;
 	}
+	if ((ret = key_ids(ids, key)) < 0)
+		goto done;
 	*email = uid;
 	uid = NULL;
 ok:
@@ -604,18 +628,25 @@ int sg_gate_source_approvals(sg_review_list *out, const sg_review_ctx *ctx)
 	if ((ret = sg_forge_line(ctx->evidence, "Review-Keyring: approvals %s", where)) < 0)
 		goto done;
 	for (i = 0; i < blocks.n; i++) {
+		sg_strlist ids = SG_STRLIST_INIT;
 		char *email = NULL;
 
 		fpr[0] = '\0';
-		if ((ret = judge_block(&email, fpr, &h, &j, blocks.v[i], why, sizeof(why))) < 0)
+		if ((ret = judge_block(&email, &ids, fpr, &h, &j, blocks.v[i], why, sizeof(why))) < 0) {
+			sg_strlist_release(&ids);
 			goto done;
+		}
 		if (!email) {
 			ret = sg_forge_drop(out, "approvals", NULL, "%s", why);
 		} else if ((ret = block_sha256(hex, blocks.v[i])) == SG_OK &&
 			   (ret = sg_review_list_add(out, email, "approvals", NULL)) == SG_OK) {
-			ret = sg_forge_line(ctx->evidence, "Review-Approval: approvals %s key %s statement-sha256 %s",
-					    email, fpr, hex);
+			for (size_t k = 0; ret == SG_OK && k < ids.n; k++)
+				ret = sg_review_add_id(out, ids.v[k]);
+			if (ret == SG_OK)
+				ret = sg_forge_line(ctx->evidence, "Review-Approval: approvals %s key %s statement-sha256 %s",
+						    email, fpr, hex);
 		}
+		sg_strlist_release(&ids);
 		free(email);
 		if (ret < 0)
 			goto done;

@@ -80,6 +80,15 @@ int sg_forge_identity(char *out, size_t n, const char *prefix, const char *login
 	return 0;
 }
 
+int sg_forge_author(const sg_review_ctx *ctx, const char *prefix, const char *login, const char *role)
+{
+	char who[160];
+
+	if (!ctx->authors || sg_forge_identity(who, sizeof(who), prefix, login) < 0)
+		return SG_OK;
+	return sg_authors_add(ctx->authors, who, role);
+}
+
 int sg_forge_drop(sg_review_list *out, const char *source, const char *who, const char *fmt, ...)
 {
 	char why[512];

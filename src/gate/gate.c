@@ -86,6 +86,16 @@ static int skipped(const sg_gate_result *r, size_t i, const sg_gate_opts *opts)
 	       (opts->skip_reviews && strcmp(n, "reviews") == 0);
 }
 
+static int join_shown(sg_buf *b, const sg_strlist *l)
+{
+	size_t i;
+	int err = SG_OK;
+
+	for (i = 0; err == SG_OK && i < l->n; i++)
+		err = sg_buf_printf(b, "%s%s", i ? ", " : "", l->v[i]);
+	return err;
+}
+
 static int summarize(sg_gate_result *r, const sg_branch_verdict *bv, const sg_gate_opts *opts)
 {
 	sg_buf b = SG_BUF_INIT;
@@ -111,8 +121,13 @@ static int summarize(sg_gate_result *r, const sg_branch_verdict *bv, const sg_ga
 		err = sg_buf_printf(&b, "; %zu/%d reviews", r->reviewers.n, r->required_reviews);
 	for (i = 0; err == 0 && i < r->review_sources_used.n; i++)
 		err = sg_buf_printf(&b, "%s%s", i ? ", " : " via ", r->review_sources_used.v[i]);
-	for (i = 0; err == 0 && i < r->reviewers.n; i++)
+	/* with [person] sections each person is named with the identities that showed them */
+	for (i = 0; err == 0 && !r->persons && i < r->reviewers.n; i++)
 		err = sg_buf_printf(&b, "%s%s", i ? ", " : ": ", r->reviewers.v[i]);
+	for (i = 0; err == 0 && r->persons && i < r->people.n; i++)
+		if ((err = sg_buf_printf(&b, "%s%s [", i ? ", " : ": ", r->people.v[i].name)) == 0 &&
+		    (err = join_shown(&b, &r->people.v[i].shown_by)) == 0)
+			err = sg_buf_puts(&b, "]");
 	if (err == 0 && opts->skip_reviews && r->nrules > 1 && !r->rules[1].ok)
 		err = sg_buf_puts(&b, " (not required: test profile)");
 out:
@@ -169,6 +184,11 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 	if (err < 0 && (ret = rule_denied_by(rule, err)) < 0)
 		goto done;
 	out->reviewers = tally.counted;
+	out->persons = pol->npersons > 0;
+	out->people = tally.people;
+	out->authors = tally.authors;
+	memset(&tally.people, 0, sizeof(tally.people));
+	memset(&tally.authors, 0, sizeof(tally.authors));
 	out->review_sources_used = tally.sources;
 	out->evidence_lines = tally.evidence;
 	if (err == SG_OK && tally.required > out->required_reviews)
@@ -206,6 +226,8 @@ void sg_gate_result_release(sg_gate_result *r)
 	free(r->rev);
 	free(r->branch_ref);
 	sg_strlist_release(&r->reviewers);
+	sg_gate_people_release(&r->people);
+	sg_gate_people_release(&r->authors);
 	sg_strlist_release(&r->review_sources_used);
 	sg_strlist_release(&r->evidence_lines);
 	free(r->signer);

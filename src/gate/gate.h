@@ -16,6 +16,22 @@ typedef struct sg_rule {
 	char *evidence;     /* human-readable reason / evidence */
 } sg_rule;
 
+/* One human the gate met (DESIGN.md section 3, "People"): the [person]
+ * name, or the identity itself when the policy defines no person. */
+typedef struct sg_gate_person {
+	char *name;
+	sg_strlist shown_by;             /* "IDENTITY via SOURCE" / "IDENTITY (author of 3f2a9c1)" */
+} sg_gate_person;
+
+typedef struct sg_gate_people {
+	sg_gate_person *v;
+	size_t n;
+} sg_gate_people;
+
+void sg_gate_people_release(sg_gate_people *p);
+/* Add `shown` to the person `name` (created when new); SG_ERROR on OOM. */
+int sg_gate_people_add(sg_gate_people *p, const char *name, const char *shown);
+
 typedef struct sg_gate_result {
 	int allowed;
 	char commit[GIT_OID_HEXSZ + 1];  /* the peeled commit judged ("" if unresolved) */
@@ -24,7 +40,10 @@ typedef struct sg_gate_result {
 	sg_rule rules[SG_GATE_MAX_RULES];
 	size_t nrules;
 	char *branch_ref;                /* matched protected ref, e.g. refs/heads/main */
-	sg_strlist reviewers;            /* counted reviewer emails (lowercase) */
+	sg_strlist reviewers;            /* counted reviewers: [person] names, else emails/logins (lowercase) */
+	int persons;                     /* 1 when the policy defines [person] sections */
+	sg_gate_people people;           /* the counted reviewers with the identities that showed them */
+	sg_gate_people authors;          /* who authored or committed what REV brings in */
 	sg_strlist review_sources_used;  /* e.g. trailers, gerrit */
 	int required_reviews;
 	char *signer;                    /* identity of who runs: email or user:NAME */

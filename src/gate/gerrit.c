@@ -35,6 +35,27 @@ static int parse_line(int *score, const char **value, const char *line, size_t l
 	return 1;
 }
 
+/* Gerrit names an account without an email "Gerrit User 1000042
+ * <1000042@SERVER-ID>": with [person] sections that is gerrit:1000042. */
+static int account_ids(sg_review_list *l, size_t from)
+{
+	char id[32];
+	size_t i, n;
+
+	for (i = from; i < l->n; i++) {
+		char *e = l->v[i].email;
+
+		n = e ? strspn(e, "0123456789") : 0;
+		if (!n || n > 12 || e[n] != '@')
+			continue;
+		snprintf(id, sizeof(id), "gerrit:%.*s", (int)n, e);
+		free(e);
+		if (!(l->v[i].email = strdup(id)))
+			return sg_error_set(SG_ERROR, "out of memory");
+	}
+	return SG_OK;
+}
+
 static int add_line(sg_review_list *out, const char *line, size_t len, const char *label, int min_score)
 {
 	char buf[SG_LINE_MAX + 1], *email = NULL, why[SG_LINE_MAX + 64];
@@ -94,6 +115,7 @@ int sg_gate_source_gerrit(sg_review_list *out, const sg_review_ctx *ctx)
 	git_note *note = NULL;
 	const char *msg;
 	char hex[GIT_OID_HEXSZ + 1];
+	size_t from = out->n;
 	int err;
 
 	err = git_note_read(&note, ctx->repo, ref, ctx->rev);
@@ -107,8 +129,9 @@ int sg_gate_source_gerrit(sg_review_list *out, const sg_review_ctx *ctx)
 	if (strlen(msg) > SG_NOTE_MAX)
 		err = sg_error_set(SG_EDENIED, "the gerrit note on %s in %s is larger than %d bytes", hex, ref,
 				   SG_NOTE_MAX);
-	else
-		err = sg_gate_gerrit_parse(out, msg, ctx->pol->gerrit_label, ctx->pol->gerrit_min_score);
+	else if ((err = sg_gate_gerrit_parse(out, msg, ctx->pol->gerrit_label, ctx->pol->gerrit_min_score)) == SG_OK &&
+		 ctx->pol->npersons)
+		err = account_ids(out, from);
 	git_note_free(note);
 	return err;
 }

@@ -191,6 +191,8 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 	if (ret < 0)
 		goto done;
 	num = json_integer_value(json_object_get(pr, "number"));
+	if ((ret = sg_forge_author(ctx, "github:", nested_str(pr, "user", "login"), "the pull request's author")) < 0)
+		goto done;
 	if (!rev_in_pull(pr, sha)) {
 		ret = sg_forge_drop(out, "github", NULL, "%.7s is neither the head nor the merge commit of pull request #%lld; sign "
 			   "the commit that was reviewed or merged", sha, (long long)num);

@@ -151,6 +151,9 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 	if (ret < 0)
 		goto done;
 	iid = json_integer_value(json_object_get(mr, "iid"));
+	if ((ret = sg_forge_author(ctx, "gitlab:", nested_str(mr, "author", "username"),
+				   "the merge request's author")) < 0)
+		goto done;
 	if (!rev_in_mr(mr, sha)) {
 		ret = sg_forge_drop(out, "gitlab", NULL, "%.7s is neither the head, merge nor squash commit of merge "
 				    "request !%lld; sign the commit that was reviewed or merged", sha, (long long)iid);

@@ -58,9 +58,12 @@ void sg_branch_verdict_release(sg_branch_verdict *v);
 
 /* ---- reviews ---- */
 typedef struct sg_review {
-	char *email;             /* lowercase; NULL when the entry could not be parsed */
+	char *email;             /* identity, lowercase (email, github:LOGIN, gitlab:LOGIN, gerrit:ID);
+				    NULL when the entry could not be parsed */
 	const char *source;      /* static: "trailers", "gerrit" */
 	char *drop;              /* reason known while parsing (score too low, no email) or NULL */
+	sg_strlist ids;          /* more identities that must map to the same person
+				    (approvals: key:FPR and every user id of the key) */
 } sg_review;
 
 typedef struct sg_review_list {
@@ -70,6 +73,25 @@ typedef struct sg_review_list {
 
 void sg_review_list_release(sg_review_list *l);
 int sg_review_list_add(sg_review_list *l, const char *email, const char *source, const char *drop);
+/* Add an identity to the last review added. */
+int sg_review_add_id(sg_review_list *l, const char *id);
+
+/* ---- people (people.c) ---- */
+/* The author side: identities with the role they play ("the author",
+ * "the committer of 3f2a9c1", "the pull request's author"). */
+typedef struct sg_authors {
+	sg_strlist id;           /* lowercase identities */
+	sg_strlist role;         /* parallel to id */
+} sg_authors;
+
+#define SG_AUTHORS_INIT { SG_STRLIST_INIT, SG_STRLIST_INIT }
+#define SG_AUTHOR_WALK_MAX 10000
+
+void sg_authors_release(sg_authors *a);
+int sg_authors_add(sg_authors *a, const char *id, const char *role);
+/* Authors and committers of REV, and for a merge of every commit in
+ * REV^1..REV (at most SG_AUTHOR_WALK_MAX, else SG_EDENIED). */
+int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev);
 
 /* "Name <email>", "<email>" or a bare email -> lowercase email (caller frees).
  * SG_ENOTFOUND when the value holds no email. */
@@ -86,6 +108,8 @@ typedef struct sg_review_ctx {
 	const git_oid *merge;    /* NULL when REV is on the first-parent chain */
 	sg_strlist *evidence;    /* "Key: value" lines a source adds for the note */
 	int *required;           /* a source may raise the required count (forge rules) */
+	sg_authors *authors;     /* a source adds the author it knows (a pull request's) */
+	sg_strlist *blockers;    /* reasons that deny whatever the count (changes requested) */
 } sg_review_ctx;
 
 typedef int (*sg_review_source_fn)(sg_review_list *out, const sg_review_ctx *ctx);
@@ -103,18 +127,25 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx);
 int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx);
 
 typedef struct sg_review_tally {
-	sg_strlist counted;      /* distinct lowercase emails, in order found */
+	sg_strlist counted;      /* distinct people (person names, else lowercase identities), in order found */
 	sg_strlist sources;      /* sources that contributed a counted reviewer */
 	sg_strlist dropped;      /* "reason (email)" lines, distinct */
 	sg_strlist evidence;     /* "Key: value" lines for the note (forges, approvals) */
+	sg_strlist blockers;     /* denials whatever the count (unmapped identity, changes requested) */
+	sg_gate_people people;   /* counted people and the identities that showed them */
+	sg_gate_people authors;  /* the author side as people */
 	int required;            /* the required count applied (policy, raised by a forge) */
 } sg_review_tally;
 
-#define SG_REVIEW_TALLY_INIT { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT, 0 }
+#define SG_REVIEW_TALLY_INIT { SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT, SG_STRLIST_INIT, \
+			       SG_STRLIST_INIT, { NULL, 0 }, { NULL, 0 }, 0 }
 
-/* Count distinct reviewers by the policy's rules (self review, allow-list). */
+/* Count distinct people by the policy's rules: with [person] sections every
+ * identity maps to one person (else a blocker), a person counts once and
+ * never when on the author side; without, distinct identities, none of
+ * the author side's (unless allowSelfReview). Then the allow-list. */
 int sg_gate_count_reviews(sg_review_tally *out, const sg_review_list *l, const sg_policy *pol,
-			  const char *author_email, const char *committer_email);
+			  const sg_authors *authors);
 void sg_review_tally_release(sg_review_tally *t);
 
 /* The reviews rule: collect from every configured source, count, judge. */
@@ -180,6 +211,8 @@ int sg_forge_identity(char *out, size_t n, const char *prefix, const char *login
 /* A review that does not count (who may be NULL), with its reason. */
 int sg_forge_drop(sg_review_list *out, const char *source, const char *who, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The pull/merge request's author joins the author side ("github:" LOGIN). */
+int sg_forge_author(const sg_review_ctx *ctx, const char *prefix, const char *login, const char *role);
 /* Add one formatted "Key: value" evidence line. */
 int sg_forge_line(sg_strlist *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Join with ", " ("none" when empty). */

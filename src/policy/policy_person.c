@@ -35,7 +35,7 @@ static int all(const char *s, int (*ok)(int))
 
 static int login_char(int ch)
 {
-	return isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+	return isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '[' || ch == ']'; /* bots: name[bot] */
 }
 
 static int email_ok(const char *v)
@@ -70,7 +70,7 @@ static int shape_ok(enum person_kind k, const char *v, char *why, size_t n)
 	case PK_GITLAB:
 		if (all(v, login_char))
 			return 1;
-		snprintf(why, n, "is not a %s login (letters, digits, '-', '_', '.')", k == PK_GITHUB ? "GitHub" : "GitLab");
+		snprintf(why, n, "is not a %s login (letters, digits, '-', '_', '.', [])", k == PK_GITHUB ? "GitHub" : "GitLab");
 		return 0;
 	case PK_GERRIT:
 		if (all(v, isdigit) && len <= 12)

@@ -441,6 +441,19 @@ static void check_scan_db(doctor *d, const sg_policy *pol)
 		       (long)((d->now - newest) / 3600));
 }
 
+/* DESIGN.md section 3, "People": without [person] sections reviews are
+ * counted by strings the author of a change can choose. */
+static void check_people(doctor *d, const sg_policy *pol)
+{
+	if (pol->npersons)
+		report(d, SG_CHECK_OK, "people", "%zu [person] section%s: every identity the gate meets must belong to "
+		       "one person", pol->npersons, pol->npersons == 1 ? "" : "s");
+	else
+		report(d, SG_CHECK_WARN, "people", "no [person] section: reviewer identities are self-asserted (an "
+		       "author can review as a second address or login); add [person \"NAME\"] sections "
+		       "(see docs/reviews.md)");
+}
+
 static void check_hooks(doctor *d, git_repository *repo)
 {
 	git_config *cfg = NULL, *snap = NULL;
@@ -490,6 +503,7 @@ sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 			check_clamd(&d, pol);
 		else
 			check_scan_db(&d, pol);
+		check_people(&d, pol);
 	}
 	if (repo)
 		check_hooks(&d, repo);

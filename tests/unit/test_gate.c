@@ -165,6 +165,7 @@ static void test_count(void **state)
 	sg_policy pol;
 	sg_review_list l = { 0 };
 	sg_review_tally t;
+	sg_authors au = SG_AUTHORS_INIT;
 
 	(void)state;
 	policy_init(&pol);
@@ -176,7 +177,9 @@ static void test_count(void **state)
 	assert_int_equal(sg_review_list_add(&l, "eve@example.com", "trailers", NULL), 0);
 
 	/* alice is the author, eve the committer */
-	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, "Alice@Example.com", "eve@example.com"), 0);
+	assert_int_equal(sg_authors_add(&au, "Alice@Example.com", "the author"), 0);
+	assert_int_equal(sg_authors_add(&au, "eve@example.com", "the committer"), 0);
+	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, &au), 0);
 	assert_int_equal(t.counted.n, 2);
 	assert_string_equal(t.counted.v[0], "bob@example.com");
 	assert_string_equal(t.counted.v[1], "carol@other.org");
@@ -189,7 +192,7 @@ static void test_count(void **state)
 
 	/* allow-list, case-insensitive globs */
 	add(&pol.reviewer, "*@EXAMPLE.com");
-	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, "alice@example.com", "eve@example.com"), 0);
+	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, &au), 0);
 	assert_int_equal(t.counted.n, 1);
 	assert_string_equal(t.counted.v[0], "bob@example.com");
 	assert_true(sg_strlist_contains(&t.dropped, "not allowed by gate.reviewer (carol@other.org)", 0));
@@ -197,11 +200,105 @@ static void test_count(void **state)
 
 	/* self review allowed */
 	pol.allow_self_review = 1;
-	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, "alice@example.com", "eve@example.com"), 0);
+	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, &au), 0);
 	assert_int_equal(t.counted.n, 3);
 	sg_review_tally_release(&t);
 
 	sg_review_list_release(&l);
+	sg_authors_release(&au);
+	policy_release(&pol);
+}
+
+static void person(sg_policy *pol, const char *name, const char *email, const char *github, const char *key)
+{
+	sg_person *v = realloc(pol->persons, (pol->npersons + 1) * sizeof(*v));
+
+	assert_non_null(v);
+	pol->persons = v;
+	memset(&v[pol->npersons], 0, sizeof(*v));
+	v[pol->npersons].name = strdup(name);
+	add(&v[pol->npersons].email, email);
+	if (github)
+		add(&v[pol->npersons].github, github);
+	if (key)
+		add(&v[pol->npersons].key, key);
+	pol->npersons++;
+}
+
+static void persons_release(sg_policy *pol)
+{
+	for (size_t i = 0; i < pol->npersons; i++) {
+		free(pol->persons[i].name);
+		sg_strlist_release(&pol->persons[i].email);
+		sg_strlist_release(&pol->persons[i].github);
+		sg_strlist_release(&pol->persons[i].key);
+	}
+	free(pol->persons);
+}
+
+/* People: one person counts once across sources; a second address of the
+ * author does not count; an identity of nobody, or a key whose user ids
+ * belong to two people, is a blocker. */
+static void test_count_people(void **state)
+{
+	sg_policy pol;
+	sg_review_list l = { 0 };
+	sg_review_tally t;
+	sg_authors au = SG_AUTHORS_INIT;
+
+	(void)state;
+	policy_init(&pol);
+	person(&pol, "alice", "alice@example.com", "alice", NULL);
+	add(&pol.persons[0].email, "alice@users.noreply.example.com");
+	person(&pol, "bob", "bob@example.com", "bob-gh", "B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0");
+	person(&pol, "carol", "carol@example.com", NULL, NULL);
+	assert_int_equal(sg_authors_add(&au, "alice@users.noreply.example.com", "the author"), 0);
+	assert_int_equal(sg_review_list_add(&l, "github:bob-gh", "github", NULL), 0);
+	assert_int_equal(sg_review_list_add(&l, "bob@example.com", "approvals", NULL), 0);
+	assert_int_equal(sg_review_add_id(&l, "key:b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"), 0);
+	assert_int_equal(sg_review_list_add(&l, "alice@example.com", "approvals", NULL), 0);
+	assert_int_equal(sg_review_list_add(&l, "carol@example.com", "trailers", NULL), 0);
+	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, &au), 0);
+	assert_int_equal(t.counted.n, 2);
+	assert_string_equal(t.counted.v[0], "bob");
+	assert_string_equal(t.counted.v[1], "carol");
+	assert_int_equal(t.people.n, 2);
+	assert_int_equal(t.people.v[0].shown_by.n, 2);
+	assert_string_equal(t.people.v[0].shown_by.v[0], "github:bob-gh via github");
+	assert_string_equal(t.people.v[0].shown_by.v[1], "bob@example.com via approvals");
+	assert_int_equal(t.blockers.n, 0);
+	assert_int_equal(t.authors.n, 1);
+	assert_string_equal(t.authors.v[0].name, "alice");
+	assert_int_equal(t.dropped.n, 1);
+	assert_non_null(strstr(t.dropped.v[0], "the author's own review does not count (alice@example.com is [person \"alice\"]"));
+	sg_review_tally_release(&t);
+
+	/* the twins: a reviewer of nobody, a key of two people, an author of nobody */
+	assert_int_equal(sg_review_list_add(&l, "dave@example.com", "trailers", NULL), 0);
+	assert_int_equal(sg_review_list_add(&l, "carol@example.com", "approvals", NULL), 0);
+	assert_int_equal(sg_review_add_id(&l, "bob@example.com"), 0);
+	assert_int_equal(sg_authors_add(&au, "mallory@example.com", "the committer"), 0);
+	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, &au), 0);
+	assert_int_equal(t.blockers.n, 3);
+	assert_string_equal(t.blockers.v[0], "The committer mallory@example.com maps to no person: add email = "
+			    "mallory@example.com to their [person \"NAME\"] section in the policy");
+	assert_string_equal(t.blockers.v[1], "The reviewer (trailers) dave@example.com maps to no person: add email = "
+			    "dave@example.com to their [person \"NAME\"] section in the policy");
+	assert_non_null(strstr(t.blockers.v[2], "one approvals review shows two people: carol@example.com is "
+			       "[person \"carol\"] and bob@example.com is [person \"bob\"]"));
+	sg_review_tally_release(&t);
+
+	/* without any person, strings as before: bob's two identities are two */
+	persons_release(&pol);
+	pol.persons = NULL;
+	pol.npersons = 0;
+	assert_int_equal(sg_gate_count_reviews(&t, &l, &pol, &au), 0);
+	assert_int_equal(t.blockers.n, 0);
+	assert_true(sg_strlist_contains(&t.counted, "github:bob-gh", 0));
+	assert_true(sg_strlist_contains(&t.counted, "bob@example.com", 0));
+	sg_review_tally_release(&t);
+	sg_review_list_release(&l);
+	sg_authors_release(&au);
 	policy_release(&pol);
 }
 
@@ -507,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_trailers_parse),
 		cmocka_unit_test(test_gerrit_parse),
 		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_count_people),
 	};
 	const struct CMUnitTest repos[] = {
 		cmocka_unit_test(test_resolve),
