@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,4 +444,35 @@ done:
 	else
 		sg_outfile_release(&o);
 	return ret;
+}
+
+int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+	size_t off = 0;
+	int err = SG_ERROR;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERROR, "memfd_create: %s", strerror(errno));
+	while (off < len) {
+		ssize_t w = write(fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = sg_error_set(SG_ERROR, "cannot buffer %s: %s", name, strerror(errno));
+			goto done;
+		}
+		off += (size_t)w;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0 || fstat(fd, st) < 0) {
+		err = sg_error_set(SG_ERROR, "cannot buffer %s: %s", name, strerror(errno));
+		goto done;
+	}
+	*fd_out = fd;
+	fd = -1;
+	err = SG_OK;
+done:
+	if (fd >= 0)
+		close(fd);
+	return err;
 }

@@ -66,6 +66,11 @@ int sg_outfiles_finish(sg_outfile *const *v, size_t n);
 /* Rename every finished output into place, then sync each folder once. */
 int sg_outfiles_publish(sg_outfile *const *v, size_t n);
 
+/* An anonymous in-memory file (memfd, close-on-exec) holding `data`, at
+ * offset 0, for bytes that are not a file (git's tag payload) but go
+ * through the same readers. Fills *st. */
+int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name);
+
 /* Convenience: write whole content atomically. */
 int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 

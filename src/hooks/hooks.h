@@ -45,6 +45,11 @@ const char *sg_release_tag(const sg_policy *pol, const char *ref);
  * with a reason when it is not (or does not peel to) a commit. */
 int sg_peel_to_commit(git_oid *out, git_repository *repo, const git_oid *id);
 
+/* Append a hook's decision to the audit log ("op", "decision", "tag",
+ * "commit" and "reason" when given); a failed append is not an error here. */
+void sg_hook_audit(git_repository *repo, const char *op, const char *decision, const char *tag,
+		   const char *commit, const char *detail);
+
 /* Read all of fd (a hook's stdin, a payload) into out, at most max bytes
  * (SG_EUSAGE naming `what` beyond). */
 int sg_read_fd(sg_buf *out, int fd, size_t max, const char *what);

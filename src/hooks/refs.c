@@ -1,6 +1,7 @@
 /* The "<old> <new> <ref>" lines git gives its ref hooks, release tag
  * names, and which git command is running a transaction. */
 #include "hooks/hooks.h"
+#include "audit/audit.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -211,4 +212,22 @@ int sg_read_fd(sg_buf *out, int fd, size_t max, const char *what)
 	}
 	*out = b;
 	return SG_OK;
+}
+
+void sg_hook_audit(git_repository *repo, const char *op, const char *decision, const char *tag,
+		   const char *commit, const char *detail)
+{
+	json_t *rec = json_object();
+
+	json_object_set_new(rec, "op", json_string(op));
+	json_object_set_new(rec, "decision", json_string(decision));
+	if (tag)
+		json_object_set_new(rec, "tag", json_string(tag));
+	if (commit && *commit)
+		json_object_set_new(rec, "commit", json_string(commit));
+	if (detail)
+		json_object_set_new(rec, "reason", json_string(detail));
+	if (sg_audit_append(repo, rec) < 0)
+		sg_error_clear();
+	json_decref(rec);
 }

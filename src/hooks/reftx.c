@@ -23,23 +23,6 @@
 extern char **environ;
 
 
-static void audit(git_repository *repo, const char *op, const char *decision, const char *tag,
-		  const char *commit, const char *detail)
-{
-	json_t *rec = json_object();
-
-	json_object_set_new(rec, "op", json_string(op));
-	json_object_set_new(rec, "decision", json_string(decision));
-	json_object_set_new(rec, "tag", json_string(tag));
-	if (commit && *commit)
-		json_object_set_new(rec, "commit", json_string(commit));
-	if (detail)
-		json_object_set_new(rec, "reason", json_string(detail));
-	if (sg_audit_append(repo, rec) < 0)
-		sg_error_clear();
-	json_decref(rec);
-}
-
 /* "tag v1.0 (3f2a9c1e): <rule>: <evidence>" for every failed rule. */
 static int add_denials(sg_reftx_report *r, const char *tag, const sg_gate_result *g,
 		       const char *fallback)
@@ -77,7 +60,7 @@ static int gate_tag(sg_reftx_report *r, git_repository *repo, const sg_policy *p
 	/* The tag object is in the odb even though the ref is not written yet. */
 	if ((err = sg_peel_to_commit(&commit, repo, new_id)) < 0) {
 		snprintf(line, sizeof(line), "tag %s: %s", tag, sg_error_last());
-		audit(repo, "tag-gate", "denied", tag, NULL, sg_error_last());
+		sg_hook_audit(repo, "tag-gate", "denied", tag, NULL, sg_error_last());
 		return sg_strlist_add(&r->denials, line) < 0 ? SG_ERROR : err;
 	}
 	git_oid_tostr(hex, sizeof(hex), &commit);
@@ -85,13 +68,13 @@ static int gate_tag(sg_reftx_report *r, git_repository *repo, const sg_policy *p
 	if (err == SG_OK) {
 		snprintf(line, sizeof(line), "tag %s (%.12s): %s", tag, hex, g.summary ? g.summary : "allowed");
 		err = sg_strlist_add(&r->lines, line);
-		audit(repo, "tag-gate", "allowed", tag, hex, NULL);
+		sg_hook_audit(repo, "tag-gate", "allowed", tag, hex, NULL);
 	} else {
 		char reason[1024];
 		int e2;
 
 		snprintf(reason, sizeof(reason), "%s", sg_error_last() ? sg_error_last() : "denied");
-		audit(repo, "tag-gate", err == SG_EDENIED ? "denied" : "failed", tag, hex, reason);
+		sg_hook_audit(repo, "tag-gate", err == SG_EDENIED ? "denied" : "failed", tag, hex, reason);
 		e2 = add_denials(r, tag, &g, reason);
 		/* Anything that cannot be established is a denial: the tag is not made. */
 		err = e2 < 0 ? e2 : sg_error_set(SG_EDENIED, "%s", reason);
@@ -344,7 +327,7 @@ done:
 	if (err < 0 && !ran_pipeline) {
 		char reason[1024];
 		snprintf(reason, sizeof(reason), "%s", sg_error_last() ? sg_error_last() : "failed");
-		audit(repo, "tag-sign", "failed", tag, NULL, reason);
+		sg_hook_audit(repo, "tag-sign", "failed", tag, NULL, reason);
 		sg_error_set(err, "%s", reason);
 	}
 	sg_batch_release(&batch);

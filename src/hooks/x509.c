@@ -2,23 +2,20 @@
  * when the commit its `object` line names passes the gate; the signature
  * is a detached CMS SignedData, PEM armoured as gpgsm writes it
  * ("-----BEGIN SIGNED MESSAGE-----", the armour git 2.39 recognises for
- * x509). Each signing is recorded on the commit like any other. */
+ * x509). The signing itself is the sign pipeline's (src/pipeline), with
+ * the payload as its one artifact: gated, signed, timestamped, recorded and
+ * audited like any other; this file only speaks git's protocol. */
 #include "hooks/hooks.h"
 #include "pipeline/pipeline.h"
-#include "audit/audit.h"
 #include "core/error.h"
-#include "gate/gate.h"
-#include "notes/notes.h"
-#include "sign/sign.h"
+#include "core/file.h"
 #include "verify/verify.h"
 
-#include <errno.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PEM_NAME "SIGNED MESSAGE"
@@ -131,8 +128,7 @@ int sg_x509_profile(const sg_profile **out, const sg_policy *pol, const char *ke
 			    "profile's name", pol->origin);
 }
 
-/* ---- sign ---- */
-
+/* ---- sign: the pipeline, with the payload as its one artifact ---- */
 
 static int to_pem(sg_buf *out, const sg_buf *der)
 {
@@ -152,116 +148,59 @@ done:
 	return ret;
 }
 
-static void tsa_config(sg_tsa_config *cfg, const sg_profile *prof)
+/* What git asks to sign must be a tag of a commit: anything else is refused
+ * before the pipeline, and the refusal is audited here. */
+static int check_payload(const sg_tag_payload *tp)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->urls = &prof->tsa;
-	cfg->trust_anchor = prof->tsa_trust_anchor;
-	cfg->total_timeout_ms = 1000L * prof->tsa_timeout;
-	cfg->connect_timeout_ms = cfg->total_timeout_ms < 5000 ? cfg->total_timeout_ms : 5000;
-	cfg->attempts = prof->tsa_attempts;
-	cfg->max_response = 256 * 1024;
+	if (tp->is_commit)
+		/* A commit being made cannot have passed review yet: nothing to gate. */
+		return sg_error_set(SG_EDENIED, "git asks to sign a commit; signgate signs release tags "
+				    "only (unset commit.gpgSign, or sign with another program)");
+	if (strcmp(tp->type, "commit") != 0)
+		return sg_error_set(SG_EDENIED, "tag %s points to a %s; release tags name commits",
+				    tp->tag, tp->type);
+	return SG_OK;
 }
 
-/* Sign the digest; the timestamp as the profile says. ts_line: the note's Timestamp: value. */
-static int sign_digest(sg_signature *sig, char *ts_line, size_t ts_len, const sg_sign_backend *be,
-		       sg_signer *signer, const sg_profile *prof, const sg_artifact *a)
+static int sign_payload(sg_x509_signed *res, git_repository *repo, const sg_policy *pol,
+			const sg_profile *prof, const sg_tag_payload *tp, const char *payload,
+			size_t len)
 {
-	sg_tsa_config cfg;
+	sg_sign_payload p = { payload, len, NULL, NULL,
+			      "not scanned (a git tag payload, signed in memory)" };
+	sg_sign_request req;
+	sg_batch batch;
+	char *artifact = NULL, *sigtext = NULL;
 	int err;
 
-	tsa_config(&cfg, prof);
-	if (prof->require_timestamp && prof->tsa.n == 0)
-		return sg_error_set(SG_ERROR, "profile \"%s\" requires a timestamp but lists no tsa; "
-				    "add profile.%s.tsa", prof->name, prof->name);
-	err = be->sign(signer, a, prof->tsa.n ? &cfg : NULL, sig);
-	if (err == SG_ERROR && sig->tsa_failed && !prof->require_timestamp) {
-		snprintf(ts_line, ts_len, "none (%s; requireTimestamp = false)", sg_error_last());
-		sg_signature_release(sig);
-		sg_error_clear();
-		err = be->sign(signer, a, NULL, sig);
-	} else if (!prof->tsa.n) {
-		snprintf(ts_line, ts_len, "none (profile %s lists no tsa; requireTimestamp = false)",
-			 prof->name);
-	}
-	if (err == SG_OK && sig->timestamped)
-		snprintf(ts_line, ts_len, "%s (%s)", sig->ts_text, sig->ts_url ? sig->ts_url : "");
-	return err;
-}
-
-static int record(git_repository *repo, const sg_policy *pol, const sg_profile *prof,
-		  const sg_sign_backend *be, const sg_signer_info *info, const sg_tag_payload *tp,
-		  const char *sha_hex, size_t size, const sg_signature *sig, const char *ts_line,
-		  const sg_gate_result *g, const char *signed_by, const char *signed_at)
-{
-	sg_event ev = { 0 };
-	unsigned char md[32];
-	char hex[65], msg[256];
-	int err;
-
-	SHA256((const unsigned char *)sig->sig.ptr, sig->sig.size, md);
-	sg_hex(hex, md, 32);
-	if ((err = sg_event_add(&ev, SG_EVENT_KEY, "sign")) < 0 ||
-	    (err = sg_event_addf(&ev, "Artifact", "tag %s (git tag object payload)", tp->tag)) < 0 ||
-	    (err = sg_event_add(&ev, "Artifact-Sha256", sha_hex)) < 0 ||
-	    (err = sg_event_addf(&ev, "Artifact-Size", "%zu", size)) < 0 ||
-	    (err = sg_event_addf(&ev, "Signature", "embedded in tag %s (gpgsig)", tp->tag)) < 0 ||
-	    (err = sg_event_add(&ev, "Signature-Format", be->name)) < 0 ||
-	    (err = sg_event_add(&ev, "Signature-Sha256", hex)) < 0 ||
-	    (err = sg_event_add(&ev, info->id_key, info->id)) < 0 ||
-	    (err = sg_event_add(&ev, "Signer-Subject", info->subject)) < 0 ||
-	    (err = sg_event_add(&ev, "Key-Storage", info->hardware ? "hardware" : "software")) < 0 ||
-	    (err = sg_event_add(&ev, "Profile", prof->name)) < 0 ||
-	    (err = sg_event_add(&ev, "Timestamp", ts_line)) < 0 ||
-	    (err = sg_event_add(&ev, "Scan", "not scanned (a git tag payload, signed in memory)")) < 0 ||
-	    (err = sg_event_add(&ev, "Gate", g->summary ? g->summary : "-")) < 0 ||
-	    (err = sg_event_add(&ev, "Policy", pol->origin)) < 0 ||
-	    (err = sg_event_add(&ev, "Signed-By", signed_by)) < 0 ||
-	    (err = sg_event_add(&ev, "Signed-At", signed_at)) < 0 ||
-	    (err = sg_event_add(&ev, "Tag", tp->tag)) < 0 ||
-	    (err = sg_event_add(&ev, "Tool", "signgate " SG_VERSION)) < 0)
+	memset(&req, 0, sizeof(req));
+	memset(&batch, 0, sizeof(batch));
+	if (asprintf(&artifact, "tag %s (git tag object payload)", tp->tag) < 0 ||
+	    asprintf(&sigtext, "embedded in tag %s (gpgsig)", tp->tag) < 0) {
+		err = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
-	snprintf(msg, sizeof(msg), "signgate: sign tag %s on %.12s (git tag -s)", tp->tag, g->commit);
-	err = sg_notes_append(repo, prof->notes_ref ? prof->notes_ref : SG_DEFAULT_NOTES_REF,
-			      &g->commit_id, &ev, 1, msg);
-done:
-	sg_event_release(&ev);
-	return err;
-}
-
-static int audit(git_repository *repo, int code, const char *tag, const char *commit,
-		 const sg_gate_result *g, const char *profile, const char *sha_hex)
-{
-	json_t *rec = json_object();
-	char saved[1024];
-	int err;
-
-	snprintf(saved, sizeof(saved), "%s", sg_error_last() ? sg_error_last() : "");
-	json_object_set_new(rec, "op", json_string("sign-tag"));
-	json_object_set_new(rec, "decision", json_string(code == SG_OK ? "signed" :
-		code == SG_EDENIED ? "denied" : "failed"));
-	json_object_set_new(rec, "exit", json_integer(sg_error_exit_code(code)));
-	if (code != SG_OK)
-		json_object_set_new(rec, "reason", json_string(saved));
-	if (tag)
-		json_object_set_new(rec, "tag", json_string(tag));
-	if (commit && *commit)
-		json_object_set_new(rec, "commit", json_string(commit));
-	if (g && g->summary)
-		json_object_set_new(rec, "gate", json_string(g->summary));
-	if (profile)
-		json_object_set_new(rec, "profile", json_string(profile));
-	if (sha_hex)
-		json_object_set_new(rec, "payload_sha256", json_string(sha_hex));
-	err = sg_audit_append(repo, rec);
-	json_decref(rec);
-	if (code != SG_OK) {
-		if (err < 0)
-			sg_error_set(code, "%s (and the audit log could not be written: %s)", saved, sg_error_last());
-		else
-			sg_error_set(code, "%s", saved);
-		return code;
 	}
+	p.artifact = artifact;
+	p.signature = sigtext;
+	req.rev = tp->object;
+	req.tag = tp->tag;
+	req.tag_pending = 1;
+	req.profile = prof->name;
+	req.payload = &p;
+	if ((err = sg_pipeline_sign(&batch, repo, pol, &req)) < 0 ||
+	    (err = to_pem(&res->pem, &batch.items[0].signature)) < 0)
+		goto done;
+	res->created = batch.signed_at;
+	snprintf(res->cert_sha256, sizeof(res->cert_sha256), "%s", batch.items[0].signer_id);
+	snprintf(res->subject, sizeof(res->subject), "%s", batch.items[0].signer_subject);
+	snprintf(res->profile, sizeof(res->profile), "%s", prof->name);
+	snprintf(res->commit, sizeof(res->commit), "%s", batch.gate.commit);
+	if (batch.gate.summary && !(res->gate_summary = strdup(batch.gate.summary)))
+		err = sg_error_set(SG_ERROR, "out of memory");
+done:
+	free(artifact);
+	free(sigtext);
+	sg_batch_release(&batch);
 	return err;
 }
 
@@ -270,91 +209,27 @@ int sg_x509_sign(sg_x509_signed *out, git_repository *repo, const sg_policy *pol
 {
 	sg_tag_payload tp;
 	const sg_profile *prof = NULL;
-	const sg_sign_backend *be = NULL;
-	sg_signer *signer = NULL;
-	sg_signer_info info;
-	sg_gate_result g;
-	sg_gate_opts opts = { 0, 0 };
-	sg_signature sig;
-	sg_artifact a;
-	const sg_revocation *rv;
-	char sha_hex[65] = "", ts_line[512] = "", signed_at[32], *signed_by = NULL, *warning = NULL;
 	sg_x509_signed res;
+	char reason[1024];
 	int err;
 
 	memset(&tp, 0, sizeof(tp));
-	memset(&g, 0, sizeof(g));
-	memset(&sig, 0, sizeof(sig));
-	memset(&info, 0, sizeof(info));
 	memset(&res, 0, sizeof(res));
-	if ((err = sg_tag_payload_parse(&tp, payload, len)) < 0)
-		goto done;
-	if (tp.is_commit) {
-		/* A commit being made cannot have passed review yet: nothing to gate. */
-		err = sg_error_set(SG_EDENIED, "git asks to sign a commit; signgate signs release tags "
-				   "only (unset commit.gpgSign, or sign with another program)");
-		goto done;
-	}
-	if (strcmp(tp.type, "commit") != 0) {
-		err = sg_error_set(SG_EDENIED, "tag %s points to a %s; release tags name commits", tp.tag, tp.type);
+	if ((err = sg_tag_payload_parse(&tp, payload, len)) < 0 || (err = check_payload(&tp)) < 0 ||
+	    (err = sg_x509_profile(&prof, pol, key)) < 0) {
+		/* the pipeline audits its own outcome; these refusals come before it */
+		snprintf(reason, sizeof(reason), "%s", sg_error_last() ? sg_error_last() : "failed");
+		sg_hook_audit(repo, "sign-tag", err == SG_EDENIED ? "denied" : "failed", tp.tag,
+			      tp.object, reason);
+		sg_error_set(err, "%s", reason);
 		goto done;
 	}
-	if ((err = sg_x509_profile(&prof, pol, key)) < 0)
+	if ((err = sign_payload(&res, repo, pol, prof, &tp, payload, len)) < 0)
 		goto done;
-	opts.skip_branch = opts.skip_reviews = prof->test;
-	if ((err = sg_gate_evaluate(&g, repo, pol, tp.object, &opts)) < 0)
-		goto done;
-	if (!(be = sg_sign_backend_find(prof->format))) {
-		err = sg_error_set(SG_ERROR, "profile \"%s\": unknown format \"%s\"", prof->name, prof->format);
-		goto done;
-	}
-	if ((err = be->open(&signer, prof)) < 0 || (err = be->info(signer, &info)) < 0)
-		goto done;
-	if ((rv = sg_policy_revocation(pol, info.id))) {
-		err = sg_error_set(SG_EDENIED, "the key of profile \"%s\" (%s) was revoked on %s: %s; "
-				   "rotate to a new certificate", prof->name, info.id, rv->since_text, rv->reason);
-		goto done;
-	}
-	if ((err = sg_verify_cert_dates(&warning, prof, info.not_before, info.not_after, time(NULL))) < 0)
-		goto done;
-	memset(&a, 0, sizeof(a));
-	a.path = "the tag payload";
-	a.fd = -1;
-	a.size = len;
-	SHA256((const unsigned char *)payload, len, a.sha256);
-	sg_hex(sha_hex, a.sha256, 32);
-	if ((err = sign_digest(&sig, ts_line, sizeof(ts_line), be, signer, prof, &a)) < 0)
-		goto done;
-	if (!(signed_by = sg_pipeline_identity(repo))) {
-		err = sg_error_set(SG_ERROR, "out of memory");
-		goto done;
-	}
-	res.created = time(NULL);
-	sg_time_format(signed_at, sizeof(signed_at), res.created);
-	if ((err = to_pem(&res.pem, &sig.sig)) < 0 ||
-	    (err = record(repo, pol, prof, be, &info, &tp, sha_hex, len, &sig, ts_line, &g, signed_by,
-			  signed_at)) < 0)
-		goto done;
-	snprintf(res.cert_sha256, sizeof(res.cert_sha256), "%s", info.id);
-	snprintf(res.subject, sizeof(res.subject), "%s", info.subject);
-	snprintf(res.profile, sizeof(res.profile), "%s", prof->name);
-	snprintf(res.commit, sizeof(res.commit), "%s", g.commit);
-	res.gate_summary = g.summary ? strdup(g.summary) : NULL;
-	err = SG_OK;
+	*out = res;
+	memset(&res, 0, sizeof(res));
 done:
-	err = audit(repo, err, tp.tag, g.commit[0] ? g.commit : tp.object, &g,
-		    prof ? prof->name : NULL, sha_hex[0] ? sha_hex : NULL);
-	if (err == SG_OK) {
-		*out = res;
-		memset(&res, 0, sizeof(res));
-	}
 	sg_x509_signed_release(&res);
-	free(warning);
-	free(signed_by);
-	sg_signature_release(&sig);
-	if (signer)
-		be->close(signer);
-	sg_gate_result_release(&g);
 	sg_tag_payload_release(&tp);
 	return err;
 }
@@ -401,31 +276,6 @@ done:
 	return ret;
 }
 
-static int payload_fd(int *out, const char *payload, size_t len)
-{
-	int fd = memfd_create("signgate-payload", MFD_CLOEXEC);
-	size_t off = 0;
-
-	if (fd < 0)
-		return sg_error_set(SG_ERROR, "memfd_create: %s", strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, payload + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			return sg_error_set(SG_ERROR, "cannot buffer the payload: %s", strerror(errno));
-		}
-		off += (size_t)w;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return sg_error_set(SG_ERROR, "lseek: %s", strerror(errno));
-	}
-	*out = fd;
-	return SG_OK;
-}
-
 static int try_profile(sg_x509_verified *v, const sg_cms_sig *s, const sg_profile *prof,
 		       const sg_policy *pol)
 {
@@ -460,6 +310,7 @@ int sg_x509_verify(sg_x509_verified *out, const sg_policy *pol, const char *key,
 	long derlen = 0;
 	char reason[512] = "";
 	size_t i;
+	struct stat st;
 	int fd = -1, err = SG_EVERIFY, tried = 0;
 
 	memset(&v, 0, sizeof(v));
@@ -467,7 +318,7 @@ int sg_x509_verify(sg_x509_verified *out, const sg_policy *pol, const char *key,
 		err = sg_error_set(SG_EVERIFY, "the signature or the payload is too large");
 		goto done;
 	}
-	if ((err = sig_der(&der, &derlen, sig, siglen)) < 0 || (err = payload_fd(&fd, payload, len)) < 0)
+	if ((err = sig_der(&der, &derlen, sig, siglen)) < 0 || (err = sg_file_memfd(&fd, &st, payload, len, "signgate-payload")) < 0)
 		goto done;
 	if ((err = sg_cms_sig_open(&s, der, (size_t)derlen, fd, sha)) < 0) {
 		v.bad = 1;

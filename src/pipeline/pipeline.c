@@ -2,7 +2,7 @@
  * stops the batch before anything is published. */
 #include "pipeline/run.h"
 #include "core/error.h"
-#include "verify/verify.h"
+#include "sign/keys.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -62,7 +62,8 @@ static int step_profiles(sg_run *run)
 		sg_item *it = &run->items[i];
 		const sg_profile *prof;
 
-		if ((err = sg_profile_choose(&prof, run->pol, run->req->profile, it->display)) < 0)
+		if ((err = sg_profile_choose(&prof, run->pol, run->req->profile,
+					     it->payload ? NULL : it->display)) < 0)
 			return err;
 		for (j = 0; j < run->nslots && run->slots[j].prof != prof; j++)
 			;
@@ -84,7 +85,7 @@ static int step_gate(sg_run *run)
 	git_oid tag_commit;
 	int err;
 
-	if (run->req->tag) {
+	if (run->req->tag && !run->req->tag_pending) {
 		snprintf(tagref, sizeof(tagref), "refs/tags/%s", run->req->tag);
 		if ((err = sg_gate_resolve_commit(&tag_commit, run->repo, tagref)) < 0)
 			return err;
@@ -94,7 +95,7 @@ static int step_gate(sg_run *run)
 	err = sg_gate_evaluate(run->gate, run->repo, run->pol, rev ? rev : "HEAD", &opts);
 	if (err < 0)
 		return err;
-	if (run->req->tag && !git_oid_equal(&tag_commit, &run->gate->commit_id))
+	if (run->req->tag && !run->req->tag_pending && !git_oid_equal(&tag_commit, &run->gate->commit_id))
 		return sg_error_set(SG_EUSAGE, "--rev %s is not the commit of tag %s", rev, run->req->tag);
 	return SG_OK;
 }
@@ -114,7 +115,7 @@ static int check_revoked(const sg_run *run, const sg_slot *s)
 static int check_dates(sg_run *run, const sg_slot *s)
 {
 	char *warning = NULL;
-	int err = sg_verify_cert_dates(&warning, s->prof, s->info.not_before, s->info.not_after,
+	int err = sg_cert_check_dates(&warning, s->prof, s->info.not_before, s->info.not_after,
 				       time(NULL));
 
 	if (err == SG_OK && warning)
@@ -150,11 +151,26 @@ static int step_open_files(sg_run *run)
 	size_t i;
 	int err;
 
-	for (i = 0; i < run->n; i++)
-		if ((err = sg_file_open_regular(&run->items[i].fd, &run->items[i].st,
-						run->items[i].path)) < 0)
+	for (i = 0; i < run->n; i++) {
+		sg_item *it = &run->items[i];
+		err = it->payload ? sg_file_memfd(&it->fd, &it->st, it->payload->data, it->payload->len,
+						  "signgate-payload")
+				  : sg_file_open_regular(&it->fd, &it->st, it->path);
+		if (err < 0)
 			return err;
+	}
 	return SG_OK;
+}
+
+/* A payload is hashed only: it is text that git made, not a file that is
+ * shipped (its Scan: line says so). The engine is loaded only for files. */
+static int hash_payload(sg_item *it)
+{
+	int err = sg_hash_fd(it->fd, &it->st, it->display, &it->scan);
+
+	if (err == SG_OK)
+		snprintf(it->scan.summary, sizeof(it->scan.summary), "%s", it->payload->scan);
+	return err;
 }
 
 static int step_scan(sg_run *run)
@@ -165,11 +181,16 @@ static int step_scan(sg_run *run)
 	size_t i;
 	int err;
 
-	if ((err = sg_scanner_open(&run->scanner, &opts)) < 0)
-		return err;
 	for (i = 0; i < run->n; i++) {
 		sg_item *it = &run->items[i];
-		if ((err = sg_scan_fd(run->scanner, it->fd, &it->st, it->display, &it->scan)) < 0)
+		if (it->payload) {
+			err = hash_payload(it);
+		} else if (!run->scanner && (err = sg_scanner_open(&run->scanner, &opts)) < 0) {
+			return err;
+		} else {
+			err = sg_scan_fd(run->scanner, it->fd, &it->st, it->display, &it->scan);
+		}
+		if (err < 0)
 			return err;
 	}
 	return SG_OK;
@@ -345,7 +366,8 @@ static int step_stale(sg_run *run)
 	int err = SG_OK;
 
 	for (i = 0; i < run->n && err == SG_OK; i++)
-		err = add_item_outputs(&dirs, &n, run, &run->items[i]);
+		if (!run->items[i].payload)
+			err = add_item_outputs(&dirs, &n, run, &run->items[i]);
 	for (i = 0; i < n && err == SG_OK; i++)
 		err = sg_run_remove_stale_temps(&removed, dirs[i].dir, &dirs[i].bases);
 	if (err == SG_OK)
@@ -366,13 +388,15 @@ static int step_write(sg_run *run)
 
 	for (i = 0; i < run->n; i++) {
 		sg_item *it = &run->items[i];
+		if (it->payload)
+			continue; /* its signature goes back to the caller */
 		if ((err = write_output(&it->out_sig, run, it, it->slot->be->suffix, &it->sig.sig)) < 0)
 			return err;
 		if (it->slot->be->tsr_suffix && it->sig.tsr.size &&
 		    (err = write_output(&it->out_tsr, run, it, it->slot->be->tsr_suffix, &it->sig.tsr)) < 0)
 			return err;
 		for (j = 0; j < i; j++)
-			if (strcmp(run->items[j].out_sig.final_path, it->out_sig.final_path) == 0)
+			if (run->items[j].out_sig.final_path && strcmp(run->items[j].out_sig.final_path, it->out_sig.final_path) == 0)
 				return sg_error_set(SG_EUSAGE, "%s and %s would both be signed to %s",
 						    run->items[j].path, it->path, it->out_sig.final_path);
 	}
@@ -455,18 +479,21 @@ static int run_init(sg_run *run, sg_batch *out, git_repository *repo, const sg_p
 	run->signed_by = sg_pipeline_identity(repo);
 	if (!run->items || !run->signed_by)
 		return sg_error_set(SG_ERROR, "out of memory");
-	run->n = req->nfiles;
+	run->n = req->payload ? 1 : req->nfiles;
 	for (i = 0; i < run->n; i++) {
 		sg_item *it = &run->items[i];
 		sg_outfile init = SG_OUTFILE_INIT;
-		it->path = req->files[i];
+		it->payload = req->payload;
+		it->path = req->payload ? req->payload->artifact : req->files[i];
 		it->fd = -1;
 		it->out_sig = init;
 		it->out_tsr = init;
-		if (!(it->display = display_name(run, it->path)))
+		it->display = req->payload ? strdup(it->path) : display_name(run, it->path);
+		if (!it->display)
 			return sg_error_set(SG_ERROR, "out of memory");
 	}
-	sg_time_format(run->signed_at, sizeof(run->signed_at), time(NULL));
+	out->signed_at = time(NULL);
+	sg_time_format(run->signed_at, sizeof(run->signed_at), out->signed_at);
 	return SG_OK;
 }
 
@@ -498,6 +525,7 @@ static void run_release(sg_run *run, int published)
 static int fill_batch(sg_batch *out, const sg_run *run)
 {
 	size_t i;
+	int err;
 
 	out->items = calloc(run->n, sizeof(*out->items));
 	if (!out->items)
@@ -508,12 +536,17 @@ static int fill_batch(sg_batch *out, const sg_run *run)
 		sg_signed_item *o = &out->items[i];
 		o->artifact = strdup(it->display);
 		o->sha256 = strdup(it->scan.sha256_hex);
-		o->sig_path = strdup(it->out_sig.final_path);
+		o->sig_path = it->out_sig.final_path ? strdup(it->out_sig.final_path) : NULL;
 		o->tsr_path = it->out_tsr.final_path ? strdup(it->out_tsr.final_path) : NULL;
 		o->profile = strdup(it->slot->prof->name);
 		o->timestamp = strdup(it->ts_line);
-		if (!o->artifact || !o->sha256 || !o->sig_path || !o->profile || !o->timestamp)
+		o->signer_id = strdup(it->slot->info.id);
+		o->signer_subject = strdup(it->slot->info.subject);
+		if (!o->artifact || !o->sha256 || (!o->sig_path && !it->payload) || !o->profile ||
+		    !o->timestamp || !o->signer_id || !o->signer_subject)
 			return sg_error_set(SG_ERROR, "out of memory");
+		if (it->payload && (err = sg_buf_put(&o->signature, it->sig.sig.ptr, it->sig.sig.size)) < 0)
+			return err;
 	}
 	return SG_OK;
 }
@@ -547,8 +580,10 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (req->nfiles == 0)
+	if (req->nfiles == 0 && !req->payload)
 		return sg_error_set(SG_EUSAGE, "nothing to sign: name at least one FILE");
+	if (req->payload && (req->nfiles || !req->profile))
+		return sg_error_set(SG_EUSAGE, "a payload is signed alone, with a named profile");
 	/* A file size limit must fail a write cleanly, not kill the process
 	 * (main() does this too; the pipeline also runs from hooks). */
 	signal(SIGXFSZ, SIG_IGN);
@@ -579,6 +614,9 @@ void sg_batch_release(sg_batch *b)
 		free(b->items[i].tsr_path);
 		free(b->items[i].profile);
 		free(b->items[i].timestamp);
+		free(b->items[i].signer_id);
+		free(b->items[i].signer_subject);
+		sg_buf_dispose(&b->items[i].signature);
 	}
 	free(b->items);
 	free(b->notes_refs);

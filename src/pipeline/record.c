@@ -40,7 +40,8 @@ int sg_run_build_event(sg_event *ev, const sg_run *run, const sg_item *it)
 	char *sig_name = NULL;
 	int err;
 
-	if (asprintf(&sig_name, "%s%s", it->display, s->be->suffix) < 0)
+	if ((it->payload ? asprintf(&sig_name, "%s", it->payload->signature)
+			 : asprintf(&sig_name, "%s%s", it->display, s->be->suffix)) < 0)
 		return sg_error_set(SG_ERROR, "out of memory");
 	if ((err = sg_event_add(ev, "Signgate-Event", "sign")) < 0 ||
 	    (err = sg_event_add(ev, "Artifact", it->display)) < 0 ||
@@ -143,7 +144,8 @@ int sg_run_audit(const sg_run *run, int code, const char *stage)
 	size_t i;
 	int err = SG_OK;
 
-	json_object_set_new(rec, "op", json_string("sign"));
+	/* git tag -s (a payload, not files) keeps its own name in the log */
+	json_object_set_new(rec, "op", json_string(run->req->payload ? "sign-tag" : "sign"));
 	json_object_set_new(rec, "decision", json_string(code == SG_OK ? "signed" :
 		code == SG_EDENIED ? "denied" : code == SG_ESCAN ? "scan-refused" : "failed"));
 	json_object_set_new(rec, "exit", json_integer(sg_error_exit_code(code)));

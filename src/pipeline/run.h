@@ -19,6 +19,7 @@ typedef struct sg_slot {          /* one opened key per profile used */
 
 typedef struct sg_item {          /* one artifact */
 	const char *path;
+	const sg_sign_payload *payload; /* non-NULL: bytes in memory, not a file */
 	char *display;
 	sg_slot *slot;
 	int fd;

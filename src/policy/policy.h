@@ -130,6 +130,13 @@ const sg_person *sg_policy_person_find(const sg_policy *p, const char *identity)
 /* 1 when gate.changesRequested blocks (the default). */
 int sg_policy_changes_requested_blocks(const sg_policy *p);
 
+/* The profile for one artifact (profile_choose.c): `name` when given, else
+ * the single profile, else the one whose artifacts globs match `path`
+ * (SG_EDENIED when none or several match). path NULL: not a file (git's tag
+ * payload), so no artifacts glob applies and `name` is required. */
+int sg_profile_choose(const sg_profile **out, const sg_policy *pol, const char *name,
+		      const char *path);
+
 /* Parse "2026-11-01T00:00:00Z" (UTC, RFC 3339 with Z) to time_t. */
 int sg_time_parse(time_t *out, const char *s);
 /* Format as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[21+]. */

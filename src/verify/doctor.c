@@ -6,8 +6,8 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/secret.h"
-#include "pipeline/pipeline.h"
 #include "scan/scan.h"
+#include "sign/keys.h"
 #include "tsa/tsa.h"
 
 #include <dirent.h>
@@ -284,7 +284,7 @@ static void check_cert(doctor *d, const sg_policy *pol, const sg_profile *prof)
 		ERR_clear_error();
 		return;
 	}
-	if (sg_verify_cert_dates(&warning, prof, asn1_time(X509_get0_notBefore(x)),
+	if (sg_cert_check_dates(&warning, prof, asn1_time(X509_get0_notBefore(x)),
 				 asn1_time(X509_get0_notAfter(x)), d->now) < 0)
 		report(d, SG_CHECK_FAIL, what, "%s", last_error());
 	else if (warning)

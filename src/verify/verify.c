@@ -5,7 +5,7 @@
 #include "verify/verify.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "pipeline/pipeline.h"
+#include "sign/keys.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -139,16 +139,6 @@ const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *e
 /* The time of an event's Timestamp: value ("2026-...Z (url)"); 0 when none. */
 time_t sg_event_ts_time(const sg_event *ev);
 
-/* ---- rotation (rotation.c): used by sign (pipeline) and doctor ---- */
-
-/* Judge a certificate's dates for a profile at `now`: expired or not yet
- * valid -> SG_EDENIED; notBefore older than profile.maxKeyAgeDays ->
- * SG_EDENIED ("rotate"); within certExpiryWarnDays of notAfter -> SG_OK
- * with *warning set (caller frees; NULL otherwise). 0 dates are unknown
- * (openpgp) and pass. */
-int sg_verify_cert_dates(char **warning, const sg_profile *prof, time_t not_before,
-			 time_t not_after, time_t now);
-
 /* ---- doctor (doctor.c) ---- */
 
 typedef enum { SG_CHECK_OK = 0, SG_CHECK_WARN = 1, SG_CHECK_FAIL = 2 } sg_check_status;

@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "verify/verify.h"
+#include "sign/keys.h"
 
 static char D[64];      /* fixture dir */
 static char R[128];     /* repo */
@@ -307,21 +308,21 @@ static void test_cert_dates(void **state)
 	memset(&p, 0, sizeof(p));
 	p.name = (char *)"release";
 	p.cert_expiry_warn_days = 30;
-	assert_int_equal(sg_verify_cert_dates(&w, &p, now - 86400, now + 365 * 86400, now), SG_OK);
+	assert_int_equal(sg_cert_check_dates(&w, &p, now - 86400, now + 365 * 86400, now), SG_OK);
 	assert_null(w);
-	assert_int_equal(sg_verify_cert_dates(&w, &p, now - 86400, now + 10 * 86400, now), SG_OK);
+	assert_int_equal(sg_cert_check_dates(&w, &p, now - 86400, now + 10 * 86400, now), SG_OK);
 	assert_non_null(w);
 	assert_non_null(strstr(w, "in 10 days"));
 	free(w);
-	assert_int_equal(sg_verify_cert_dates(&w, &p, now - 86400, now - 1, now), SG_EDENIED);
+	assert_int_equal(sg_cert_check_dates(&w, &p, now - 86400, now - 1, now), SG_EDENIED);
 	assert_non_null(strstr(sg_error_last(), "expired"));
-	assert_int_equal(sg_verify_cert_dates(&w, &p, now + 60, now + 86400 * 90, now), SG_EDENIED);
+	assert_int_equal(sg_cert_check_dates(&w, &p, now + 60, now + 86400 * 90, now), SG_EDENIED);
 	p.max_key_age_days = 365;
-	assert_int_equal(sg_verify_cert_dates(&w, &p, now - 364 * 86400, now + 86400 * 90, now), SG_OK);
-	assert_int_equal(sg_verify_cert_dates(&w, &p, now - 366 * 86400, now + 86400 * 90, now), SG_EDENIED);
+	assert_int_equal(sg_cert_check_dates(&w, &p, now - 364 * 86400, now + 86400 * 90, now), SG_OK);
+	assert_int_equal(sg_cert_check_dates(&w, &p, now - 366 * 86400, now + 86400 * 90, now), SG_EDENIED);
 	assert_non_null(strstr(sg_error_last(), "maxKeyAgeDays"));
 	/* unknown dates (openpgp) pass */
-	assert_int_equal(sg_verify_cert_dates(&w, &p, 0, 0, now), SG_OK);
+	assert_int_equal(sg_cert_check_dates(&w, &p, 0, 0, now), SG_OK);
 	assert_null(w);
 }
 
