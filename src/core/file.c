@@ -259,26 +259,33 @@ static int sg_write_error(const sg_outfile *o, int err)
 	return sg_error_set(SG_ERROR, "cannot write %s: %s", o->final_path, strerror(err));
 }
 
+/* 0 when all of p went to fd, else the errno (a write of 0 bytes: ENOSPC). */
+static int write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : ENOSPC;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int sg_outfile_write(sg_outfile *o, const void *data, size_t len)
 {
 	const char *p = data;
-	ssize_t n;
 
 	if (o->fd < 0)
 		return sg_error_set(SG_ERROR, "internal: write to %s after it was closed",
 				    o->final_path ? o->final_path : "(no file)");
-	while (len > 0) {
-		n = write(o->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sg_write_error(o, errno);
-		if (n == 0)
-			return sg_write_error(o, ENOSPC);
-		p += n;
-		len -= (size_t)n;
-	}
-	return SG_OK;
+	int e = write_all(o->fd, p, len);
+
+	return e ? sg_write_error(o, e) : SG_OK;
 }
 
 int sg_outfile_finish(sg_outfile *o)
@@ -448,24 +455,15 @@ done:
 
 int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC);
-	size_t off = 0;
+	int fd = memfd_create(name, MFD_CLOEXEC), e;
 	int err = SG_ERROR;
 
 	if (fd < 0)
 		return sg_error_set(SG_ERROR, "memfd_create: %s", strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, (const char *)data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = sg_error_set(SG_ERROR, "cannot buffer %s: %s", name, strerror(errno));
-			goto done;
-		}
-		off += (size_t)w;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0 || fstat(fd, st) < 0) {
-		err = sg_error_set(SG_ERROR, "cannot buffer %s: %s", name, strerror(errno));
+	if ((e = write_all(fd, data, len)) == 0 && (lseek(fd, 0, SEEK_SET) < 0 || fstat(fd, st) < 0))
+		e = errno;
+	if (e) {
+		err = sg_error_set(SG_ERROR, "cannot buffer %s: %s", name, strerror(e));
 		goto done;
 	}
 	*fd_out = fd;
