@@ -29,6 +29,18 @@ note=$(git -C "$REPO" notes --ref signatures show v1.1^{commit} 2>/dev/null)
 check "the signing is recorded with Tag: v1.1" sh -c "printf '%s\n' \"\$1\" | grep -q '^Tag: v1.1$'" _ "$note"
 check "the event is a cms signing by the release profile" sh -c "printf '%s\n' \"\$1\" | grep -q '^Profile: release$' && printf '%s\n' \"\$1\" | grep -q '^Signature-Format: cms$'" _ "$note"
 check "the audit log has sign-tag" sh -c "grep -q '\"op\": *\"sign-tag\"' '$REPO/.git/signgate/audit.log'"
+# one signing path: the event is the pipeline's, field for field, as
+# `signgate sign --tag` writes it for a file on the same commit
+printf 'tarball\n' >"$REPO/dist/proj-v1.1.tar.gz"
+expect 0 "signgate sign --tag v1.1 of a file on the same commit" -- sh -c "cd '$REPO' && signgate sign --tag v1.1 dist/proj-v1.1.tar.gz"
+git -C "$REPO" notes --ref signatures show v1.1^{commit} >"$TRASH/note2"
+awk 'BEGIN{RS=""} NR==1' "$TRASH/note2" | sed 's/:.*//' >"$TRASH/keys-x509"
+awk 'BEGIN{RS=""} NR==2' "$TRASH/note2" | sed 's/:.*//' >"$TRASH/keys-sign"
+check "the git tag -s event has the same fields, in the same order, as sign's" cmp -s "$TRASH/keys-x509" "$TRASH/keys-sign"
+gate1=$(awk 'BEGIN{RS=""} NR==1' "$TRASH/note2" | grep '^Gate: allowed')
+gate2=$(awk 'BEGIN{RS=""} NR==2' "$TRASH/note2" | grep '^Gate: allowed')
+check "and the same gate verdict" test -n "$gate1" -a "$gate1" = "$gate2"
+check "the payload was hashed, not scanned" sh -c "awk 'BEGIN{RS=\"\"} NR==1' '$TRASH/note2' | grep -q '^Scan: not scanned (a git tag payload'"
 
 # tampered tag object: another tag name, same signature
 git -C "$REPO" cat-file tag v1.1 | sed 's/^tag v1.1$/tag v1.2/' >"$TRASH/forged"
