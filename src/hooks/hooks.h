@@ -87,9 +87,12 @@ int sg_prereceive_check(sg_strlist *denials, sg_strlist *accepted, git_repositor
 /* Add the push quarantine ($GIT_QUARANTINE_PATH) to the odb as an
  * alternate, so the objects being pushed can be read. */
 int sg_prereceive_quarantine(git_repository *repo);
-/* Every paragraph of the note text `old` is in `new` (notes are
- * append-only). SG_EDENIED naming the first missing paragraph otherwise. */
-int sg_notes_text_keeps(const char *old, size_t oldlen, const char *new, size_t newlen);
+/* The note text `new` only appends to `old` (oldlen 0: a new note): `old`
+ * is a byte prefix of `new`, the bytes added hold no NUL and start a
+ * paragraph of their own (a blank line after old's last non-blank line),
+ * and `new` is at most SG_NOTES_MAX bytes. SG_EDENIED saying which rule
+ * failed otherwise. */
+int sg_notes_text_appends(const char *old, size_t oldlen, const char *new, size_t newlen);
 
 /* ---- git's signing program (x509.c) ---- */
 

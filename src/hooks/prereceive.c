@@ -1,7 +1,9 @@
 /* pre-receive: what a server accepts. A release tag needs a commit that
  * passes the gate and (release.requireNote) a signing event in the notes,
  * the pushed notes counting; the notes refs only grow: no deletion, no
- * rewrite, no note losing a paragraph. */
+ * rewrite, every old note a byte prefix of its new version, the text
+ * added starting a paragraph of its own, with no NUL byte, within
+ * SG_NOTES_MAX. */
 #include "hooks/hooks.h"
 #include "audit/audit.h"
 #include "core/error.h"
@@ -37,90 +39,47 @@ done:
 
 /* ---- notes are append-only ---- */
 
-/* Normalise `text` into `buf` (len + 1 bytes): paragraphs (separated by
- * blank lines) with trailing blanks of each line dropped, lines joined by
- * '\n', each paragraph NUL-terminated; the start of each goes to *out.
- * Returns the number of paragraphs, or (size_t)-1 when out of memory. */
-static size_t paragraphs(char *buf, const char *text, size_t len, char ***out)
+static int is_blank_char(char c)
 {
-	char **v = NULL, *w = buf;
-	size_t n = 0, cap = 0, pos = 0;
-	int in_para = 0;
-
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
-		const char *line = text + pos;
-
-		pos += l + 1;
-		while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r'))
-			l--;
-		if (!l) {
-			if (in_para)
-				*w++ = '\0';
-			in_para = 0;
-			continue;
-		}
-		if (in_para) {
-			*w++ = '\n';
-		} else {
-			if (n == cap) {
-				char **nv;
-				cap = cap ? cap * 2 : 16;
-				if (!(nv = realloc(v, cap * sizeof(*v)))) {
-					free(v);
-					*out = NULL;
-					return (size_t)-1;
-				}
-				v = nv;
-			}
-			v[n++] = w;
-			in_para = 1;
-		}
-		for (size_t i = 0; i < l; i++) /* a NUL must not hide what follows it */
-			*w++ = line[i] ? line[i] : '\x01';
-	}
-	*w = '\0';
-	*out = v;
-	return n;
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-int sg_notes_text_keeps(const char *old, size_t oldlen, const char *new, size_t newlen)
+/* The text added after `old` (len bytes) begins a paragraph of its own:
+ * between old's last non-blank byte and the first non-blank added byte
+ * there is a blank line (two newlines), or nothing is added but blanks. */
+static int starts_paragraph(const char *old, size_t oldlen, const char *add, size_t addlen)
 {
-	char *a = malloc(oldlen + 1), *b = malloc(newlen + 1);
-	char **pa = NULL, **pb = NULL;
-	size_t na = 0, nb = 0, i, j;
-	int ret = SG_EDENIED;
+	size_t newlines = 0, i;
 
-	if (!a || !b) {
-		ret = sg_error_set(SG_ERROR, "out of memory");
-		goto done;
-	}
-	na = paragraphs(a, old, oldlen, &pa);
-	nb = paragraphs(b, new, newlen, &pb);
-	if (na == (size_t)-1 || nb == (size_t)-1) {
-		ret = sg_error_set(SG_ERROR, "out of memory");
-		goto done;
-	}
-	for (i = 0; i < na; i++) {
-		for (j = 0; j < nb && strcmp(pa[i], pb[j]) != 0; j++)
-			;
-		if (j == nb) {
-			char first[160];
-			snprintf(first, sizeof(first), "%s", pa[i]);
-			if (strchr(first, '\n'))
-				*strchr(first, '\n') = '\0';
-			ret = sg_error_set(SG_EDENIED, "a paragraph of the note is gone (it began \"%s\")", first);
-			goto done;
-		}
-	}
-	ret = SG_OK;
-done:
-	free(pa);
-	free(pb);
-	free(a);
-	free(b);
-	return ret;
+	for (i = oldlen; i > 0 && is_blank_char(old[i - 1]); i--)
+		newlines += old[i - 1] == '\n';
+	if (i == 0)
+		return 1; /* old is blank: nothing to join */
+	for (i = 0; i < addlen && is_blank_char(add[i]); i++)
+		newlines += add[i] == '\n';
+	return i == addlen || newlines >= 2;
+}
+
+int sg_notes_text_appends(const char *old, size_t oldlen, const char *new, size_t newlen)
+{
+	size_t i;
+
+	if (newlen > SG_NOTES_MAX)
+		return sg_error_set(SG_EDENIED, "the note would be %zu bytes, over the cap of %d bytes "
+				    "(SG_NOTES_MAX); record under another notes ref", newlen, SG_NOTES_MAX);
+	for (i = 0; i < oldlen && i < newlen && old[i] == new[i]; i++)
+		;
+	if (i < oldlen)
+		return sg_error_set(SG_EDENIED, "the recorded text is changed at byte %zu (%s); "
+				    "text may only be added at the end", i,
+				    i == newlen ? "the new note is shorter" : "an edit, not an append");
+	if (memchr(new + oldlen, '\0', newlen - oldlen))
+		return sg_error_set(SG_EDENIED, "the text added holds a NUL byte at byte %zu",
+				    (size_t)((const char *)memchr(new + oldlen, '\0', newlen - oldlen) - new));
+	if (!starts_paragraph(old, oldlen, new + oldlen, newlen - oldlen))
+		return sg_error_set(SG_EDENIED, "the text added continues the note's last paragraph; "
+				    "start it after a blank line");
+	return SG_OK;
 }
 
 static int blob_text(sg_buf *out, git_repository *repo, const git_oid *id)
@@ -133,7 +92,8 @@ static int blob_text(sg_buf *out, git_repository *repo, const git_oid *id)
 		goto done;
 	}
 	if (git_blob_rawsize(blob) > SG_NOTES_MAX) {
-		ret = sg_error_set(SG_EDENIED, "a note is larger than %d bytes", SG_NOTES_MAX);
+		ret = sg_error_set(SG_EDENIED, "a note is larger than the cap of %d bytes (SG_NOTES_MAX)",
+				   SG_NOTES_MAX);
 		goto done;
 	}
 	sg_buf_clear(out);
@@ -160,54 +120,90 @@ static int note_id_at(git_oid *out, git_repository *repo, git_commit *notes_comm
 	return SG_OK;
 }
 
-/* Every note of `old` keeps all its paragraphs in `new`. */
+/* The note on `target` in notes commit `nc`, into `text` (SG_ENOTFOUND when none). */
+static int note_text_at(sg_buf *text, git_oid *id, git_repository *repo, git_commit *nc,
+			const git_oid *target)
+{
+	int err = note_id_at(id, repo, nc, target);
+
+	return err < 0 ? err : blob_text(text, repo, id);
+}
+
+/* No note of `oc` is gone from `nc`. */
+static int notes_kept(git_repository *repo, const char *ref, git_commit *oc, git_commit *nc)
+{
+	git_note_iterator *it = NULL;
+	git_oid note_id, target, new_note;
+	char hex[GIT_OID_HEXSZ + 1];
+	int gerr, err = SG_OK;
+
+	if (git_note_commit_iterator_new(&it, oc) < 0)
+		return sg_error_set(SG_EDENIED, "%s: cannot list the old notes: %s", ref, git_error_last()->message);
+	while (err == SG_OK && (gerr = git_note_next(&note_id, &target, it)) == 0) {
+		git_oid_tostr(hex, sizeof(hex), &target);
+		err = note_id_at(&new_note, repo, nc, &target);
+		if (err == SG_ENOTFOUND)
+			err = sg_error_set(SG_EDENIED, "%s: the update removes the note on %.12s; "
+					   "signing records are append-only", ref, hex);
+	}
+	if (err == SG_OK && gerr != GIT_ITEROVER)
+		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, git_error_last()->message);
+	git_note_iterator_free(it);
+	return err;
+}
+
+/* Every note of `nc` that differs from `oc`'s is an append to it
+ * (sg_notes_text_appends; a new note: no NUL, within the cap). */
+static int notes_appended(git_repository *repo, const char *ref, git_commit *oc, git_commit *nc)
+{
+	git_note_iterator *it = NULL;
+	git_oid note_id, target, old_note;
+	sg_buf a = SG_BUF_INIT, b = SG_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	int gerr, err = SG_OK;
+
+	if (git_note_commit_iterator_new(&it, nc) < 0)
+		return sg_error_set(SG_EDENIED, "%s: cannot list the new notes: %s", ref, git_error_last()->message);
+	while (err == SG_OK && (gerr = git_note_next(&note_id, &target, it)) == 0) {
+		git_oid_tostr(hex, sizeof(hex), &target);
+		sg_buf_clear(&a);
+		err = oc ? note_text_at(&a, &old_note, repo, oc, &target) : SG_ENOTFOUND;
+		if (err == SG_ENOTFOUND)
+			err = SG_OK;
+		else if (err == SG_OK && git_oid_equal(&old_note, &note_id))
+			continue;
+		if (err < 0 || (err = blob_text(&b, repo, &note_id)) < 0)
+			break;
+		if ((err = sg_notes_text_appends(a.ptr, a.size, b.ptr, b.size)) == SG_EDENIED)
+			err = sg_error_set(SG_EDENIED, "%s: the note on %.12s: %s; signing records are "
+					   "append-only", ref, hex, sg_error_last());
+	}
+	if (err == SG_OK && gerr != GIT_ITEROVER)
+		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, git_error_last()->message);
+	git_note_iterator_free(it);
+	sg_buf_dispose(&a);
+	sg_buf_dispose(&b);
+	return err;
+}
+
+/* The notes commit `new_id` only adds to `old_id` (zero: a new ref). */
 static int notes_append_only(git_repository *repo, const char *ref, const git_oid *old_id,
 			     const git_oid *new_id)
 {
 	git_commit *oc = NULL, *nc = NULL;
-	git_note_iterator *it = NULL;
-	git_oid note_id, target, new_note;
-	sg_buf a = SG_BUF_INIT, b = SG_BUF_INIT;
-	char hex[GIT_OID_HEXSZ + 1];
-	int gerr, err = SG_EDENIED;
+	int err;
 
-	if (git_commit_lookup(&oc, repo, old_id) < 0 || git_commit_lookup(&nc, repo, new_id) < 0 ||
-	    git_note_commit_iterator_new(&it, oc) < 0) {
+	if ((!git_oid_is_zero(old_id) && git_commit_lookup(&oc, repo, old_id) < 0) ||
+	    git_commit_lookup(&nc, repo, new_id) < 0) {
 		err = sg_error_set(SG_EDENIED, "%s: cannot read the notes commits: %s", ref,
 				   git_error_last()->message);
 		goto done;
 	}
-	while ((gerr = git_note_next(&note_id, &target, it)) == 0) {
-		git_oid_tostr(hex, sizeof(hex), &target);
-		err = note_id_at(&new_note, repo, nc, &target);
-		if (err == SG_ENOTFOUND) {
-			err = sg_error_set(SG_EDENIED, "%s: the update removes the note on %.12s; "
-					   "signing records are append-only", ref, hex);
-			goto done;
-		}
-		if (err < 0)
-			goto done;
-		if (git_oid_equal(&note_id, &new_note))
-			continue;
-		if ((err = blob_text(&a, repo, &note_id)) < 0 || (err = blob_text(&b, repo, &new_note)) < 0)
-			goto done;
-		if ((err = sg_notes_text_keeps(a.ptr, a.size, b.ptr, b.size)) < 0) {
-			if (err == SG_EDENIED)
-				err = sg_error_set(SG_EDENIED, "%s: the note on %.12s loses recorded text: %s; "
-						   "signing records are append-only", ref, hex, sg_error_last());
-			goto done;
-		}
-	}
-	if (gerr != GIT_ITEROVER) {
-		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, git_error_last()->message);
+	if ((oc && (err = notes_kept(repo, ref, oc, nc)) < 0) || (err = notes_appended(repo, ref, oc, nc)) < 0)
 		goto done;
-	}
 	err = SG_OK;
 done:
 	git_error_clear();
-	sg_buf_dispose(&a);
-	sg_buf_dispose(&b);
-	git_note_iterator_free(it);
 	git_commit_free(oc);
 	git_commit_free(nc);
 	return err;
@@ -219,8 +215,10 @@ static int check_notes_update(git_repository *repo, const sg_ref_update *up)
 
 	if (git_oid_is_zero(&up->new_id))
 		return sg_error_set(SG_EDENIED, "%s: deleting a notes ref would erase signing records", up->ref);
-	if (git_oid_is_zero(&up->old_id) || git_oid_equal(&up->old_id, &up->new_id))
+	if (git_oid_equal(&up->old_id, &up->new_id))
 		return SG_OK;
+	if (git_oid_is_zero(&up->old_id)) /* a new ref: its notes hold no NUL, within the cap */
+		return notes_append_only(repo, up->ref, &up->old_id, &up->new_id);
 	d = git_graph_descendant_of(repo, &up->new_id, &up->old_id);
 	if (d < 0) {
 		int e = sg_error_set(SG_EDENIED, "%s: cannot compare old and new: %s", up->ref,
@@ -362,6 +360,9 @@ done:
 	return err;
 }
 
+/* The notes refs kept append-only: signgate's own (signatures, approvals,
+ * every profile's notesRef) and, when gate.reviewSource uses gerrit, the
+ * Gerrit review notes ref it reads (gate.gerritNotesRef). */
 static int is_protected_notes_ref(const sg_policy *pol, const char *ref)
 {
 	size_t i;
@@ -371,7 +372,8 @@ static int is_protected_notes_ref(const sg_policy *pol, const char *ref)
 	for (i = 0; i < pol->nprofiles; i++)
 		if (pol->profiles[i].notes_ref && !strcmp(ref, pol->profiles[i].notes_ref))
 			return 1;
-	return 0;
+	return sg_strlist_contains(&pol->review_source, "gerrit", 1) &&
+	       !strcmp(ref, pol->gerrit_notes_ref ? pol->gerrit_notes_ref : "refs/notes/review");
 }
 
 static void audit_push(git_repository *repo, const sg_strlist *denials, const sg_strlist *accepted)

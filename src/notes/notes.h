@@ -111,12 +111,15 @@ int sg_notes_ref_check(const char *notes_ref);
 #define SG_NOTES_SIGNATURES_REF "refs/notes/signatures"
 #define SG_NOTES_APPROVALS_REF "refs/notes/signgate-approvals"
 
-/* The union of two notes' texts: every paragraph of both, each once.
- * Paragraphs are split at blank lines and their lines' trailing whitespace
- * trimmed; an event (sg_events_parse) is identified by its parsed form, any
- * other paragraph by its text. Local paragraphs first, in order, then the
- * remote's new ones; each followed by one newline, separated by a blank
- * line. A NUL byte in either text is SG_ERROR (not a text note). */
+/* The union of two notes' texts, every paragraph of both, each once, the
+ * remote's text (`theirs`) kept byte for byte as the prefix: a server
+ * keeps notes append-only (pre-receive), so only text after it can be
+ * pushed. When one text is a prefix of the other, the longer one as it is.
+ * Otherwise: `theirs`, then each local paragraph it lacks (paragraphs
+ * split at blank lines, their lines' trailing whitespace trimmed; an event
+ * (sg_events_parse) identified by its parsed form, any other paragraph by
+ * its text), each after a blank line and followed by one newline. A local
+ * paragraph to add that holds a NUL byte is SG_ERROR. */
 int sg_notes_merge_text(sg_buf *out, const char *ours, size_t olen, const char *theirs, size_t tlen);
 
 /* A merge commit of two notes commits (parents: ours, theirs) whose tree

@@ -126,14 +126,11 @@ static int line_blank(const char *p, size_t len)
 }
 
 /* Split text into paragraphs (blank lines separate them). */
-static int para_split(para_list *l, const char *text, size_t len, const char *what)
+static int para_split(para_list *l, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len, *start = NULL;
 	int ret;
 
-	if (memchr(text, '\0', len))
-		return sg_error_set(SG_ERROR, "%s contains a NUL byte: it is not a text note, signgate cannot merge it; "
-				    "keep one side by hand (git notes --ref REF add -f)", what);
 	for (;;) {
 		const char *eol = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 		const char *next = eol ? eol + 1 : end;
@@ -163,21 +160,59 @@ static int para_cmp_id(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
+static int has_prefix(const char *s, size_t len, const char *prefix, size_t plen)
+{
+	return plen <= len && (plen == 0 || memcmp(s, prefix, plen) == 0);
+}
+
+/* Paragraphs [from, l->n) that are not duplicates, appended to res, each
+ * after a blank line. */
+static int put_new_paragraphs(sg_buf *res, const para_list *l, size_t from)
+{
+	size_t i;
+	int ret = SG_OK;
+
+	for (i = from; i < l->n && ret == SG_OK; i++) {
+		if (l->v[i].dup)
+			continue;
+		if (memchr(l->v[i].text, '\0', l->v[i].len))
+			return sg_error_set(SG_ERROR, "the local note has a paragraph holding a NUL byte that the "
+					    "remote lacks; signgate will not add it (a server refuses it): remove "
+					    "it by hand (git notes --ref REF edit)");
+		if ((ret = sg_buf_puts(res, sg_notes_paragraph_break(res->ptr, res->size))) < 0 ||
+		    (ret = sg_buf_put(res, l->v[i].text, l->v[i].len)) < 0 || (ret = sg_buf_put(res, "\n", 1)) < 0)
+			ret = sg_error_set(SG_ERROR, "the merged note would exceed %d bytes; "
+					   "record under another notes ref", SG_NOTES_MAX);
+	}
+	return ret;
+}
+
 int sg_notes_merge_text(sg_buf *out, const char *ours, size_t olen, const char *theirs, size_t tlen)
 {
 	para_list l = { NULL, 0, 0 };
 	para **byid = NULL;
 	sg_buf res = SG_BUF_INIT;
-	size_t i;
+	size_t i, nt;
 	int ret;
 
 	sg_buf_init(&res, SG_NOTES_MAX);
+	if (!ours)
+		olen = 0;
+	if (!theirs)
+		tlen = 0;
 	if (olen > SG_NOTES_MAX || tlen > SG_NOTES_MAX) {
 		ret = sg_error_set(SG_ERROR, "a note is over %d bytes; signgate will not merge it", SG_NOTES_MAX);
 		goto done;
 	}
-	if ((ret = para_split(&l, ours ? ours : "", ours ? olen : 0, "the local note")) < 0 ||
-	    (ret = para_split(&l, theirs ? theirs : "", theirs ? tlen : 0, "the remote note")) < 0)
+	/* one side only appended to the other: the longer one, as it is */
+	if (has_prefix(ours, olen, theirs, tlen) || has_prefix(theirs, tlen, ours, olen)) {
+		ret = sg_buf_put(&res, olen >= tlen ? ours : theirs, olen >= tlen ? olen : tlen);
+		goto publish;
+	}
+	if ((ret = para_split(&l, theirs, tlen)) < 0)
+		goto done;
+	nt = l.n;
+	if ((ret = para_split(&l, ours, olen)) < 0)
 		goto done;
 	if (l.n && !(byid = malloc(l.n * sizeof(*byid)))) {
 		ret = sg_error_set(SG_ERROR, "out of memory");
@@ -187,20 +222,17 @@ int sg_notes_merge_text(sg_buf *out, const char *ours, size_t olen, const char *
 		byid[i] = &l.v[i];
 	if (l.n)
 		qsort(byid, l.n, sizeof(*byid), para_cmp_id);
-	/* Same identity: keep the first (local side first, then order in the note). */
+	/* Same identity: keep the first (the remote's, then order in the note). */
 	for (i = 1; i < l.n; i++)
 		if (memcmp(byid[i]->id, byid[i - 1]->id, sizeof(byid[i]->id)) == 0)
 			byid[i]->dup = 1;
-	for (i = 0; i < l.n; i++) {
-		if (l.v[i].dup)
-			continue;
-		if ((res.size && (ret = sg_buf_put(&res, "\n", 1)) < 0) ||
-		    (ret = sg_buf_put(&res, l.v[i].text, l.v[i].len)) < 0 || (ret = sg_buf_put(&res, "\n", 1)) < 0) {
-			ret = sg_error_set(SG_ERROR, "the merged note would exceed %d bytes; "
-					   "record under another notes ref", SG_NOTES_MAX);
-			goto done;
-		}
-	}
+	/* The remote's text byte for byte (its server keeps notes append-only),
+	 * then the local paragraphs it lacks. */
+	if ((ret = sg_buf_put(&res, theirs, tlen)) < 0 || (ret = put_new_paragraphs(&res, &l, nt)) < 0)
+		goto done;
+publish:
+	if (ret < 0)
+		goto done;
 	sg_buf_clear(out);
 	if ((ret = sg_buf_put(out, res.ptr ? res.ptr : "", res.size)) < 0)
 		goto done;

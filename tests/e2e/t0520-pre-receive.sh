@@ -58,7 +58,7 @@ git -C "$REPO" update-ref refs/notes/signatures "$(git -C "$SERVER" rev-parse re
 git -C "$REPO" notes --ref signatures show v1.0 | sed 's/^Profile: release$/Profile: other/' >"$TRASH/edited"
 git -C "$REPO" notes --ref signatures add -f -F "$TRASH/edited" v1.0
 expect 1 "a fast-forward notes commit that edits an event is rejected" -- git -C "$REPO" push -q origin refs/notes/signatures
-grep_out "loses recorded text" "the reason: recorded text lost"
+grep_out "recorded text is changed" "the reason: recorded text changed"
 expect 1 "deleting the notes ref is rejected" -- git -C "$REPO" push -q origin :refs/notes/signatures
 # a fast-forward that appends is accepted
 git -C "$REPO" update-ref refs/notes/signatures "$(git -C "$SERVER" rev-parse refs/notes/signatures)"

@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "hooks/hooks.h"
+#include "notes/notes.h"
 
 #define Z40 "0000000000000000000000000000000000000000"
 #define A40 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -65,30 +67,59 @@ static void test_payload(void **state)
 	assert_int_equal(sg_tag_payload_parse(&p, "", 0), SG_EUSAGE);
 }
 
-static int keeps(const char *a, const char *b)
+static int appends(const char *a, const char *b)
 {
-	return sg_notes_text_keeps(a, strlen(a), b, strlen(b));
+	return sg_notes_text_appends(a, strlen(a), b, strlen(b));
 }
 
 static void test_append_only(void **state)
 {
 	const char *old = "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\nArtifact: b";
+	char *big;
 	(void)state;
-	assert_int_equal(keeps(old, old), SG_OK);
-	assert_int_equal(keeps(old, "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\n"
+	assert_int_equal(appends(old, old), SG_OK);
+	assert_int_equal(appends("", "anything"), SG_OK);
+	/* text added after a blank line: allowed (git's and libgit2's endings alike) */
+	assert_int_equal(appends(old, "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\n"
 			       "Artifact: b\n\nremark\n"), SG_OK);
-	/* trailing blanks and the final newline do not matter (git vs libgit2) */
-	assert_int_equal(keeps(old, "Signgate-Event: sign  \nArtifact: a\n\n\nSigngate-Event: sign\n"
-			       "Artifact: b\n"), SG_OK);
-	/* a paragraph dropped, a line changed, paragraphs merged */
-	assert_int_equal(keeps(old, "Signgate-Event: sign\nArtifact: a\n"), SG_EDENIED);
-	assert_int_equal(keeps(old, "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\n"
+	assert_int_equal(appends("A: b\n", "A: b\n \t\nremark"), SG_OK);
+	assert_int_equal(appends("A: b\n\n", "A: b\n\nremark"), SG_OK);
+	assert_int_equal(appends(old, "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\n"
+			       "Artifact: b\n  "), SG_OK); /* only blanks */
+	/* ... but joined to the last paragraph: refused (it would spoil the event) */
+	assert_int_equal(appends(old, "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\n"
+			       "Artifact: b\nno colon\n"), SG_EDENIED);
+	assert_int_equal(appends("A: b\n", "A: b\nremark"), SG_EDENIED);
+	/* the old text normalised (trailing blanks dropped) is an edit */
+	assert_int_equal(appends("A: b  \n", "A: b\n\nremark\n"), SG_EDENIED);
+	/* a paragraph dropped, a line changed, an edit in the middle, paragraphs merged */
+	assert_int_equal(appends(old, "Signgate-Event: sign\nArtifact: a\n"), SG_EDENIED);
+	assert_int_equal(appends(old, "Signgate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\n"
 			       "Artifact: c\n"), SG_EDENIED);
-	assert_int_equal(keeps(old, "Signgate-Event: sign\nArtifact: a\nSigngate-Event: sign\n"
+	assert_non_null(strstr(sg_error_last(), "byte 65"));
+	assert_int_equal(appends(old, "Signgate-Event: sign\nArtifact: a\nSigngate-Event: sign\n"
 			       "Artifact: b\n"), SG_EDENIED);
-	assert_int_equal(keeps(old, ""), SG_EDENIED);
-	/* a NUL cannot hide a truncation */
-	assert_int_equal(sg_notes_text_keeps("x\0y", 3, "x", 1), SG_EDENIED);
+	assert_int_equal(appends(old, ""), SG_EDENIED);
+	/* the NUL-first rewrite: every old paragraph still there, but not a prefix */
+	{
+		const char nulfirst[] = "x\0\n\nSigngate-Event: sign\nArtifact: a\n\nSigngate-Event: sign\nArtifact: b";
+		assert_int_equal(sg_notes_text_appends(old, strlen(old), nulfirst, sizeof(nulfirst) - 1), SG_EDENIED);
+		assert_non_null(strstr(sg_error_last(), "byte 0"));
+	}
+	/* a NUL in the text added, or in a new note */
+	assert_int_equal(sg_notes_text_appends("A: b\n", 5, "A: b\n\nx\0y", 9), SG_EDENIED);
+	assert_non_null(strstr(sg_error_last(), "NUL byte at byte 7"));
+	assert_int_equal(sg_notes_text_appends("", 0, "x\0", 2), SG_EDENIED);
+	/* a NUL already stored stays (it is the old text): appending after it is allowed */
+	assert_int_equal(sg_notes_text_appends("x\0", 2, "x\0\n\nA: b\n", 9), SG_OK);
+	/* the size cap */
+	big = malloc((size_t)SG_NOTES_MAX + 1);
+	assert_non_null(big);
+	memset(big, 'x', (size_t)SG_NOTES_MAX + 1);
+	assert_int_equal(sg_notes_text_appends("", 0, big, (size_t)SG_NOTES_MAX), SG_OK);
+	assert_int_equal(sg_notes_text_appends("", 0, big, (size_t)SG_NOTES_MAX + 1), SG_EDENIED);
+	assert_non_null(strstr(sg_error_last(), "SG_NOTES_MAX"));
+	free(big);
 }
 
 static void test_scripts(void **state)
