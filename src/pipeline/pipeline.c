@@ -185,7 +185,8 @@ static int step_scan(sg_run *run)
 		sg_item *it = &run->items[i];
 		if (it->payload) {
 			err = hash_payload(it);
-		} else if (!run->scanner && (err = sg_scanner_open(&run->scanner, &opts)) < 0) {
+		} else if (!run->scanner && (err = sg_scanner_get(&run->scanner, &opts)) < 0) {
+			/* loaded at the first file, after the gate allowed; kept for the process */
 			return err;
 		} else {
 			err = sg_scan_fd(run->scanner, it->fd, &it->st, it->display, &it->scan);
@@ -516,7 +517,7 @@ static void run_release(sg_run *run, int published)
 	for (i = 0; i < run->nslots; i++)
 		if (run->slots[i].signer)
 			run->slots[i].be->close(run->slots[i].signer);
-	sg_scanner_free(run->scanner);
+	run->scanner = NULL; /* the process's (sg_scanner_get): not freed here */
 	free(run->items);
 	free(run->slots);
 	free(run->signed_by);

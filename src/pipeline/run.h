@@ -41,7 +41,7 @@ typedef struct sg_run {
 	size_t n;
 	sg_slot *slots;
 	size_t nslots;
-	sg_scanner *scanner;
+	sg_scanner *scanner;           /* borrowed: sg_scanner_get */
 	int all_test;
 	char *signed_by;
 	char signed_at[32];

@@ -232,6 +232,62 @@ done:
 	return ret;
 }
 
+/* ---- the process's scanner ---- */
+
+static struct {
+	sg_scanner *s;
+	sg_scan_opts opts;              /* the strings below are owned copies */
+	char *engine, *database, *clamd;
+} sg_kept;
+
+static int sg_str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static int sg_opts_same(const sg_scan_opts *a, const sg_scan_opts *b)
+{
+	return a->required == b->required && a->max_file_size == b->max_file_size &&
+	       a->timeout_s == b->timeout_s && sg_str_same(a->engine, b->engine) &&
+	       sg_str_same(a->database, b->database) && sg_str_same(a->clamd, b->clamd);
+}
+
+static char *sg_dup_or_null(const char *v, int *oom)
+{
+	char *d = v ? strdup(v) : NULL;
+
+	if (v && !d)
+		*oom = 1;
+	return d;
+}
+
+int sg_scanner_get(sg_scanner **out, const sg_scan_opts *opts)
+{
+	sg_scanner *s = NULL;
+	int ret, oom = 0;
+
+	if (sg_kept.s && sg_opts_same(&sg_kept.opts, opts)) {
+		*out = sg_kept.s;
+		return SG_OK;
+	}
+	if ((ret = sg_scanner_open(&s, opts)) < 0)
+		return ret;
+	sg_scanner_free(sg_kept.s);
+	free(sg_kept.engine);
+	free(sg_kept.database);
+	free(sg_kept.clamd);
+	memset(&sg_kept, 0, sizeof(sg_kept));
+	sg_kept.opts = *opts;
+	sg_kept.opts.engine = sg_kept.engine = sg_dup_or_null(opts->engine, &oom);
+	sg_kept.opts.database = sg_kept.database = sg_dup_or_null(opts->database, &oom);
+	sg_kept.opts.clamd = sg_kept.clamd = sg_dup_or_null(opts->clamd, &oom);
+	sg_kept.s = s;
+	if (oom)
+		sg_kept.opts.required = -1; /* never matches again: reloaded next time */
+	*out = s;
+	return SG_OK;
+}
+
 void sg_scanner_free(sg_scanner *s)
 {
 	if (!s)

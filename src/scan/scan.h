@@ -44,6 +44,14 @@ typedef struct sg_scan_result {
 int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts);
 void sg_scanner_free(sg_scanner *s);
 
+/* The process's scanner for `opts`: loaded at the first call (so a
+ * command that signs nothing never loads it), the same one for later calls
+ * with the same options, and kept until the process ends. Do not free it:
+ * freeing a full-size ClamAV engine (6M signatures) costs seconds that the
+ * kernel spends in milliseconds at exit; the memory stays reachable.
+ * Not for concurrent first calls from several threads. */
+int sg_scanner_get(sg_scanner **out, const sg_scan_opts *opts);
+
 /* Scan and hash `fd` (opened by sg_file_open_regular, stat in *st) in one
  * read. SG_OK clean, SG_ESCAN malware/too large/unscannable (message names
  * file and signature), SG_ERROR on I/O, incl. the file changing meanwhile.

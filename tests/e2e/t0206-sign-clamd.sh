@@ -108,4 +108,18 @@ grep_out "clamd $version at tcp://127.0.0.1:$port" "doctor names the clamd and i
 sg_clamd_stop
 expect 1 "doctor: clamd down is a failure" -- sg --policy "$TRASH/policy" doctor
 grep_out "cannot reach clamd at tcp://127.0.0.1:$port" "doctor names the address"
+
+# engine = clamav is loaded only when a file is to be scanned, after the
+# gate allowed: with a broken database, commands that scan nothing work
+mkdir "$TRASH/brokendb"
+printf 'this is not a signature\n' >"$TRASH/brokendb/broken.hdb"
+sg_policy_text | sed "s|database = $CLAMDB|database = $TRASH/brokendb|" >"$TRASH/policy"
+expect 0 "check does not load the engine (broken database)" -- sg --policy "$TRASH/policy" check
+expect 0 "verify does not load it" -- sg --policy "$TRASH/policy" verify dist/clean.txt
+expect 0 "log does not load it" -- sg --policy "$TRASH/policy" log
+git -C "$REPO" checkout -q -b feature && commit_file "$REPO" f.txt x "unreviewed"
+expect 3 "a denied gate is denied before the engine loads (exit 3, not 4)" -- sg --policy "$TRASH/policy" sign dist/clean2.txt
+git -C "$REPO" checkout -q main
+expect 4 "the twin: sign loads it and fails on the broken database" -- sg --policy "$TRASH/policy" sign dist/clean2.txt
+grep_out "cannot load scan database" "the message names the database problem"
 done_testing

@@ -440,6 +440,30 @@ static void *par_main(void *arg)
 	return NULL;
 }
 
+/* sg_scanner_get: one load per process for the same options; other
+ * options load another; a failed load keeps the one there was. */
+static void test_scanner_get_kept(void **state)
+{
+	sg_scan_opts o = { .database = dbdir, .required = 1 };
+	sg_scan_opts o2 = { .database = dbdir, .required = 1, .max_file_size = 1000 };
+	sg_scan_opts bad = { .database = "/nonexistent/db", .required = 1 };
+	sg_scanner *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+	sg_scan_result r;
+
+	(void)state;
+	assert_int_equal(sg_scanner_get(&a, &o), SG_OK);
+	assert_int_equal(sg_scanner_get(&b, &o), SG_OK);
+	assert_ptr_equal(a, b);
+	assert_int_equal(scan_path(a, p("eicar.com"), &r), SG_ESCAN);
+	assert_int_equal(sg_scanner_get(&c, &o2), SG_OK);
+	assert_ptr_not_equal(c, NULL);
+	assert_int_equal(scan_path(c, p("eicar.com"), &r), SG_ESCAN);
+	assert_int_equal(sg_scanner_get(&d, &bad), SG_ESCAN);
+	assert_null(d);
+	assert_int_equal(sg_scanner_get(&d, &o2), SG_OK);
+	assert_ptr_equal(c, d);
+}
+
 static void test_shared_scanner_threads(void **state)
 {
 	struct par a = { NULL, 99, "" }, b = { NULL, 99, "" };
@@ -475,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_modified_before_scan),
 		cmocka_unit_test(test_modified_during_scan),
 		cmocka_unit_test(test_shared_scanner_threads),
+		cmocka_unit_test(test_scanner_get_kept),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
