@@ -24,6 +24,14 @@ static const char *nested_str(const json_t *o, const char *a, const char *b)
 	return sg_forge_str(json_is_object(o) ? json_object_get(o, a) : NULL, b);
 }
 
+/* base.repo.full_name: the repository the pull request was opened in. */
+static const char *base_repo(const json_t *pr)
+{
+	const json_t *base = json_is_object(pr) ? json_object_get(pr, "base") : NULL;
+
+	return nested_str(base, "repo", "full_name");
+}
+
 /* The REV must be the pull request's head or its merge commit. */
 static int rev_in_pull(const json_t *pr, const char *sha)
 {
@@ -43,10 +51,20 @@ int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, 
 		return sg_error_set(SG_EDENIED, "GitHub API: the pull request list is not a list");
 	json_array_foreach(pulls, i, p) {
 		const char *merged = sg_forge_str(p, "merged_at"), *base = nested_str(p, "base", "ref");
+		const char *repo = base_repo(p);
 		json_int_t num = json_integer_value(json_object_get(p, "number"));
 
 		if (!json_is_object(p) || num <= 0)
 			continue;
+		/* a fork's commit also answers with the upstream's pull request:
+		 * its number means another pull request here */
+		if (!repo || !pol->github_repository || strcasecmp(repo, pol->github_repository) != 0) {
+			if ((err = sg_forge_drop(out, "github", NULL, "pull request #%lld belongs to %.200s, not %.200s",
+						 (long long)num, repo ? repo : "(no base repository)",
+						 pol->github_repository ? pol->github_repository : "(none)")) < 0)
+				return err;
+			continue;
+		}
 		if (!merged) {
 			if ((err = sg_forge_drop(out, "github", NULL, "pull request #%lld is not merged", (long long)num)) < 0)
 				return err;
@@ -83,11 +101,46 @@ struct latest {
 	const json_t *r;
 };
 
-int sg_github_reviews(sg_review_list *out, sg_strlist *approved, const json_t *reviews, const json_t *pr,
-		      const sg_policy *pol)
+/* One reviewer's latest decisive review: counted, dropped or, for an
+ * outstanding "changes requested", a blocker (gate.changesRequested). */
+static int judge_latest(sg_review_list *out, sg_strlist *approved, sg_strlist *blockers, const struct latest *l,
+			const char *head, const char *author, const json_t *pr, const sg_policy *pol)
+{
+	const char *state = sg_forge_str(l->r, "state"), *commit = sg_forge_str(l->r, "commit_id");
+	json_int_t id = json_integer_value(json_object_get(l->r, "id"));
+	char line[GH_WHY];
+
+	if (!strcmp(state, "CHANGES_REQUESTED") && sg_policy_changes_requested_blocks(pol) && blockers) {
+		snprintf(line, sizeof(line), "%s's latest review %lld on pull request #%lld requests changes; GitHub "
+			 "would not merge it (gate.changesRequested = block)", l->who, (long long)id,
+			 (long long)json_integer_value(json_object_get(pr, "number")));
+		return sg_strlist_add_unique(blockers, line, 0);
+	}
+	if (strcmp(state, "APPROVED") != 0)
+		return sg_forge_drop(out, "github", l->who, "latest review %lld is %s, not APPROVED", (long long)id, state);
+	if (!commit && !pol->allow_stale_reviews)
+		return sg_forge_drop(out, "github", l->who, "approval %lld names no commit (commit_id is null: GitHub "
+				     "no longer has the reviewed commit), so it cannot be shown to be on the head %.7s "
+				     "(stale; gate.allowStaleReviews is false)", (long long)id, head);
+	if (commit && strcasecmp(commit, head) != 0 && !pol->allow_stale_reviews)
+		return sg_forge_drop(out, "github", l->who, "approval %lld is on %.7s, not the pull request's head %.7s "
+				     "(stale; gate.allowStaleReviews is false)", (long long)id, commit, head);
+	if (!pol->allow_self_review && author[0] && strcmp(author, l->who) == 0)
+		return sg_forge_drop(out, "github", l->who, "the pull request's author does not count");
+	if (commit)
+		snprintf(line, sizeof(line), "%s (review %lld on %.12s)", l->who, (long long)id, commit);
+	else
+		snprintf(line, sizeof(line), "%s (review %lld on an unknown commit)", l->who, (long long)id);
+	if (sg_review_list_add(out, l->who, "github", NULL) < 0)
+		return SG_ERROR;
+	return sg_strlist_add(approved, line);
+}
+
+int sg_github_reviews(sg_review_list *out, sg_strlist *approved, sg_strlist *blockers, const json_t *reviews,
+		      const json_t *pr, const sg_policy *pol)
 {
 	const char *head = nested_str(pr, "head", "sha");
-	char author[160] = "", line[GH_WHY];
+	char author[160] = "";
 	struct latest *l = NULL;
 	size_t i, j, n = 0;
 	const json_t *r;
@@ -122,25 +175,9 @@ int sg_github_reviews(sg_review_list *out, sg_strlist *approved, const json_t *r
 				l[j].r = r;
 		}
 	}
-	for (j = 0; j < n; j++) {
-		const char *state = sg_forge_str(l[j].r, "state"), *commit = sg_forge_str(l[j].r, "commit_id");
-		json_int_t id = json_integer_value(json_object_get(l[j].r, "id"));
-
-		if (strcmp(state, "APPROVED") != 0)
-			ret = sg_forge_drop(out, "github", l[j].who, "latest review %lld is %s, not APPROVED", (long long)id, state);
-		else if (!commit || (strcasecmp(commit, head) != 0 && !pol->allow_stale_reviews))
-			ret = sg_forge_drop(out, "github", l[j].who, "approval %lld is on %.7s, not the pull request's head %.7s (stale; "
-				   "gate.allowStaleReviews is false)", (long long)id, commit ? commit : "(none)", head);
-		else if (!pol->allow_self_review && author[0] && strcmp(author, l[j].who) == 0)
-			ret = sg_forge_drop(out, "github", l[j].who, "the pull request's author does not count");
-		else {
-			snprintf(line, sizeof(line), "%s (review %lld on %.12s)", l[j].who, (long long)id, commit);
-			if ((ret = sg_review_list_add(out, l[j].who, "github", NULL)) == SG_OK)
-				ret = sg_strlist_add(approved, line);
-		}
-		if (ret < 0)
+	for (j = 0; j < n; j++)
+		if ((ret = judge_latest(out, approved, blockers, &l[j], head, author, pr, pol)) < 0)
 			goto done;
-	}
 	ret = SG_OK;
 done:
 	free(l);
@@ -205,7 +242,7 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 		goto done;
 	}
 	if ((ret = sg_forge_get(&reviews, &f, path, SG_FORGE_PAGINATE)) < 0 ||
-	    (ret = sg_github_reviews(out, &approved, reviews, pr, pol)) < 0 ||
+	    (ret = sg_github_reviews(out, &approved, ctx->blockers, reviews, pr, pol)) < 0 ||
 	    (ret = sg_forge_escape(&base, nested_str(pr, "base", "ref"))) < 0)
 		goto done;
 	free(path);

@@ -4,7 +4,10 @@
  * GitLab's approvals carry no commit, so an approval is only known to be on
  * the merged head when the project resets approvals on push
  * (GET /projects/:id/approvals: reset_approvals_on_push); otherwise they are
- * stale unless gate.allowStaleReviews. The merge request's author never
+ * stale unless gate.allowStaleReviews; settings that cannot be read are said
+ * to be unread. An approval counts only when the merge request's approval
+ * state (GET .../merge_requests/:iid/approval_state) shows it satisfies a
+ * rule, and a rule GitLab reports unmet denies. The merge request's author never
  * counts unless gate.allowSelfReview. The required count is the larger of
  * gate.requiredReviews and the merge request's approvals_required.
  * Reviewers are named gitlab:USERNAME (lowercase). */
@@ -74,11 +77,90 @@ int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, cons
 	return SG_OK;
 }
 
+/* 1 when the array of user objects names the user id. */
+static int lists_user(const json_t *users, json_int_t id)
+{
+	const json_t *u;
+	size_t i;
+
+	json_array_foreach(users, i, u)
+		if (json_integer_value(json_object_get(u, "id")) == id)
+			return 1;
+	return 0;
+}
+
+/* An approval counts for the approval state when a rule lists the user
+ * among its approvals and the user is eligible for it (an any_approver
+ * rule has no list: anyone is). NULL state: not readable, none is. */
+static int eligible(const json_t *state, json_int_t id)
+{
+	const json_t *rules = json_object_get(state, "rules"), *r;
+	size_t i;
+
+	json_array_foreach(rules, i, r) {
+		const char *type = sg_forge_str(r, "rule_type");
+
+		if (lists_user(json_object_get(r, "approved_by"), id) &&
+		    ((type && !strcmp(type, "any_approver")) || lists_user(json_object_get(r, "eligible_approvers"), id)))
+			return 1;
+	}
+	return 0;
+}
+
+int sg_gitlab_unmet_rules(sg_strlist *blockers, const json_t *state)
+{
+	const json_t *rules = json_object_get(state, "rules"), *r;
+	char line[400];
+	size_t i;
+	int err;
+
+	json_array_foreach(rules, i, r) {
+		json_int_t need = json_integer_value(json_object_get(r, "approvals_required"));
+		const json_t *by = json_object_get(r, "approved_by");
+
+		if (need <= 0 || json_is_true(json_object_get(r, "approved")))
+			continue;
+		snprintf(line, sizeof(line), "GitLab approval rule \"%.100s\" is not satisfied (%zu of %lld approvals); "
+			 "GitLab would not merge it", sg_forge_str(r, "name") ? sg_forge_str(r, "name") : "?",
+			 json_is_array(by) ? json_array_size(by) : 0, (long long)need);
+		if ((err = sg_strlist_add_unique(blockers, line, 0)) < 0)
+			return err;
+	}
+	return SG_OK;
+}
+
+static int approval_verdict(sg_review_list *out, sg_strlist *approved, const char *who, json_int_t id,
+			    const char *author, const sg_gitlab_state *st, const sg_policy *pol)
+{
+	char line[256];
+	int err;
+
+	if (!st->rules)
+		return sg_forge_drop(out, "gitlab", who, "could not read the merge request's approval rules (%s), so "
+				     "this approval is not known to satisfy them", st->rules_why);
+	if (json_array_size(json_object_get(st->rules, "rules")) && !eligible(st->rules, id))
+		return sg_forge_drop(out, "gitlab", who, "not an eligible approver under the merge request's approval "
+				     "rules");
+	if (st->reset_on_push < 0 && !pol->allow_stale_reviews)
+		return sg_forge_drop(out, "gitlab", who, "could not read the project's approval settings (%s), so this "
+				     "approval may predate the merged head (stale; gate.allowStaleReviews is false)",
+				     st->settings_why);
+	if (st->reset_on_push == 0 && !pol->allow_stale_reviews)
+		return sg_forge_drop(out, "gitlab", who, "the project does not reset approvals on push, so this "
+				     "approval may predate the merged head (stale; gate.allowStaleReviews is false)");
+	if (!pol->allow_self_review && author[0] && strcmp(author, who) == 0)
+		return sg_forge_drop(out, "gitlab", who, "the merge request's author does not count");
+	snprintf(line, sizeof(line), "%s (user %lld)", who, (long long)id);
+	if ((err = sg_review_list_add(out, who, "gitlab", NULL)) < 0)
+		return err;
+	return sg_strlist_add(approved, line);
+}
+
 int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t *approvals, const json_t *mr,
-			int reset_on_push, const sg_policy *pol)
+			const sg_gitlab_state *st, const sg_policy *pol)
 {
 	const json_t *by = json_object_get(approvals, "approved_by"), *a;
-	char author[160] = "", who[160], line[256];
+	char author[160] = "", who[160];
 	size_t i;
 	int err;
 
@@ -92,17 +174,7 @@ int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t 
 
 		if (sg_forge_identity(who, sizeof(who), "gitlab:", sg_forge_str(user, "username")) < 0)
 			continue;
-		if (!reset_on_push && !pol->allow_stale_reviews)
-			err = sg_forge_drop(out, "gitlab", who, "the project does not reset approvals on push, so this "
-					    "approval may predate the merged head (stale; gate.allowStaleReviews is false)");
-		else if (!pol->allow_self_review && author[0] && strcmp(author, who) == 0)
-			err = sg_forge_drop(out, "gitlab", who, "the merge request's author does not count");
-		else {
-			snprintf(line, sizeof(line), "%s (user %lld)", who, (long long)id);
-			if ((err = sg_review_list_add(out, who, "gitlab", NULL)) == SG_OK)
-				err = sg_strlist_add(approved, line);
-		}
-		if (err < 0)
+		if ((err = approval_verdict(out, approved, who, id, author, st, pol)) < 0)
 			return err;
 	}
 	return SG_OK;
@@ -125,11 +197,12 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 	const sg_policy *pol = ctx->pol;
 	sg_forge f;
 	sg_strlist responses = SG_STRLIST_INIT, approved = SG_STRLIST_INIT;
-	json_t *mrs = NULL, *appr = NULL, *proj = NULL, *mr = NULL;
-	char sha[GIT_OID_HEXSZ + 1], *project = NULL, *path = NULL, stale_note[300] = "";
+	json_t *mrs = NULL, *appr = NULL, *proj = NULL, *mr = NULL, *state = NULL;
+	sg_gitlab_state st = { 0, NULL, "", "" };
+	char sha[GIT_OID_HEXSZ + 1], *project = NULL, *path = NULL, stale_note[400] = "";
 	sg_buf b = SG_BUF_INIT;
 	json_int_t iid, need;
-	int ret, err, reset = 0;
+	int ret, err;
 
 	if (!pol->gitlab_api || !pol->gitlab_project)
 		return sg_error_set(SG_EDENIED, "reviewSource gitlab needs forge.gitlabApi (e.g. "
@@ -164,18 +237,38 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 		goto done;
 	err = sg_forge_get(&proj, &f, path, SG_FORGE_OPTIONAL);
 	if (err == SG_ENOTFOUND) {
-		snprintf(stale_note, sizeof(stale_note), "project approval settings not readable: %s", f.last_reason);
+		st.reset_on_push = -1;
+		snprintf(st.settings_why, sizeof(st.settings_why), "%s", f.last_reason);
+		snprintf(stale_note, sizeof(stale_note), "could not read the project's approval settings: %.255s",
+			 f.last_reason);
 	} else if (err < 0) {
 		ret = err;
 		goto done;
 	} else {
-		reset = json_is_true(json_object_get(proj, "reset_approvals_on_push"));
-		snprintf(stale_note, sizeof(stale_note), "reset_approvals_on_push %s", reset ? "true" : "false");
+		st.reset_on_push = json_is_true(json_object_get(proj, "reset_approvals_on_push"));
+		snprintf(stale_note, sizeof(stale_note), "reset_approvals_on_push %s", st.reset_on_push ? "true" : "false");
+	}
+	free(path);
+	if ((ret = path_of(&path, "/projects/%s/merge_requests/%lld/approval_state", project, (long long)iid,
+			   NULL)) < 0)
+		goto done;
+	err = sg_forge_get(&state, &f, path, SG_FORGE_OPTIONAL);
+	if (err == SG_ENOTFOUND) {
+		snprintf(st.rules_why, sizeof(st.rules_why), "%s", f.last_reason);
+	} else if (err < 0) {
+		ret = err;
+		goto done;
+	} else if (!json_is_array(json_object_get(state, "rules"))) {
+		snprintf(st.rules_why, sizeof(st.rules_why), "the approval_state answer has no rules list");
+	} else {
+		st.rules = state;
+		if ((ret = sg_gitlab_unmet_rules(ctx->blockers, state)) < 0)
+			goto done;
 	}
 	free(path);
 	if ((ret = path_of(&path, "/projects/%s/merge_requests/%lld/approvals", project, (long long)iid, NULL)) < 0 ||
 	    (ret = sg_forge_get(&appr, &f, path, 0)) < 0 ||
-	    (ret = sg_gitlab_approvals(out, &approved, appr, mr, reset, pol)) < 0)
+	    (ret = sg_gitlab_approvals(out, &approved, appr, mr, &st, pol)) < 0)
 		goto done;
 	need = json_integer_value(json_object_get(appr, "approvals_required"));
 	if (need > 1000)
@@ -205,6 +298,7 @@ done:
 	json_decref(mrs);
 	json_decref(appr);
 	json_decref(proj);
+	json_decref(state);
 	free(project);
 	free(path);
 	sg_strlist_release(&responses);

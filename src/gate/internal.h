@@ -221,24 +221,39 @@ int sg_forge_join(sg_buf *b, const sg_strlist *l);
 const char *sg_forge_str(const json_t *o, const char *key);
 
 /* GitHub: the pull request that brought `sha` into a protected branch, from
- * the /commits/{sha}/pulls answer (borrowed reference into pulls): merged
- * into a protected branch, preferably one whose head or merge commit is
+ * the /commits/{sha}/pulls answer (borrowed reference into pulls): opened in
+ * forge.githubRepository (base.repo.full_name), merged into a protected branch, preferably one whose head or merge commit is
  * `sha`. Unmerged or elsewhere-merged ones are recorded as drops.
  * SG_ENOTFOUND when none qualifies. */
 int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, const char *sha,
 			sg_review_list *out);
 /* GitHub: add the reviewers of a pull request's reviews (latest decisive
- * review per login; APPROVED on the head unless allowStaleReviews; not the
- * author unless allowSelfReview). `approved` gets "login (review ID)". */
-int sg_github_reviews(sg_review_list *out, sg_strlist *approved, const json_t *reviews, const json_t *pr,
-		      const sg_policy *pol);
+ * review per login; APPROVED on the head unless allowStaleReviews -- a null
+ * commit_id is stale too; not the author unless allowSelfReview).
+ * `approved` gets "login (review ID)"; an outstanding CHANGES_REQUESTED goes
+ * to `blockers` when gate.changesRequested = block (blockers may be NULL). */
+int sg_github_reviews(sg_review_list *out, sg_strlist *approved, sg_strlist *blockers, const json_t *reviews,
+		      const json_t *pr, const sg_policy *pol);
 /* GitLab: the merge request merged into a protected branch (borrowed),
  * preferably one whose head, merge or squash commit is `sha`. */
 int sg_gitlab_pick_mr(json_t **mr, const json_t *mrs, const sg_policy *pol, const char *sha, sg_review_list *out);
-/* GitLab: reviewers from the /approvals answer; stale unless the project
- * resets approvals on push (reset = 1) or allowStaleReviews. */
+/* What GitLab said about its own rules for one merge request. */
+typedef struct sg_gitlab_state {
+	int reset_on_push;       /* 1, 0, or -1 when the settings could not be read */
+	const json_t *rules;     /* the approval_state answer, NULL when not readable */
+	char rules_why[256];     /* why approval_state could not be read */
+	char settings_why[256];  /* why /projects/:id/approvals could not be read */
+} sg_gitlab_state;
+
+/* GitLab: reviewers from the /approvals answer. An approval counts only
+ * when the approval state shows it satisfies a rule (the user is eligible
+ * for a rule that lists the approval); and it is stale unless the project
+ * resets approvals on push or allowStaleReviews. What was not read is said
+ * to be unread, never assumed. */
 int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t *approvals, const json_t *mr,
-			int reset_on_push, const sg_policy *pol);
+			const sg_gitlab_state *st, const sg_policy *pol);
+/* A blocker per approval rule GitLab reports as not approved. */
+int sg_gitlab_unmet_rules(sg_strlist *blockers, const json_t *state);
 
 /* ---- signer ---- */
 /* The OS user as "user:NAME" (caller frees). */

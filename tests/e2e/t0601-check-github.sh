@@ -41,7 +41,10 @@ expect 0 "stale approval counts with allowStaleReviews" -- chk
 
 gh changes-requested
 expect 3 "approval later changed to CHANGES_REQUESTED" -- chk
-grep_out "latest review 103 is CHANGES_REQUESTED, not APPROVED (github:carol)" "the latest review decides"
+grep_out "github:carol's latest review 103 on pull request #7 requests changes; GitHub would not merge it (gate.changesRequested = block)" "the latest review decides, and blocks"
+gh_policy "$SG_FORGE_URL" changesRequested=ignore
+expect 3 "with changesRequested = ignore carol's review only does not count" -- chk
+grep_out "latest review 103 is CHANGES_REQUESTED, not APPROVED (github:carol)" "says why"
 
 gh dismissed
 expect 3 "dismissed review" -- chk

@@ -47,7 +47,7 @@ check "every line of the event is Key: value" sh -c "! grep -qv '^[A-Za-z0-9-]*:
 rev=$(git -C "$REPO" rev-parse HEAD~2)
 printf 'second\n' >"$REPO/dist/two.txt"
 expect 3 "sign denied when an approval became CHANGES_REQUESTED" -- sg sign --rev "$rev" dist/two.txt
-grep_out "latest review 103 is CHANGES_REQUESTED" "says why"
+grep_out "latest review 103 on pull request #7 requests changes" "says why"
 check "no signature written" test ! -e "$REPO/dist/two.txt.p7s"
 check "no second event in the note" sh -c "[ \$(git -C '$REPO' notes --ref=refs/notes/signatures show '$rev' | grep -c '^Signgate-Event:') = 1 ]"
 done_testing

@@ -45,7 +45,7 @@ static void fuzz_forge_rc(int rc)
 static void fuzz_forge_github(const json_t *doc, const sg_policy *pol)
 {
 	sg_review_list l = { NULL, 0 };
-	sg_strlist approved = SG_STRLIST_INIT;
+	sg_strlist approved = SG_STRLIST_INIT, blockers = SG_STRLIST_INIT;
 	json_t *pr = NULL;
 	int rc;
 
@@ -55,17 +55,18 @@ static void fuzz_forge_github(const json_t *doc, const sg_policy *pol)
 		fuzz_forge_rc(rc);
 	if (rc == SG_OK && pr) {
 		sg_error_clear();
-		fuzz_forge_rc(sg_github_reviews(&l, &approved, doc, pr, pol));
+		fuzz_forge_rc(sg_github_reviews(&l, &approved, &blockers, doc, pr, pol));
 		fuzz_forge_check_list(&l, "github:");
 	}
 	sg_strlist_release(&approved);
+	sg_strlist_release(&blockers);
 	sg_review_list_release(&l);
 }
 
 static void fuzz_forge_gitlab(const json_t *doc, const sg_policy *pol)
 {
 	sg_review_list l = { NULL, 0 };
-	sg_strlist approved = SG_STRLIST_INIT;
+	sg_strlist approved = SG_STRLIST_INIT, blockers = SG_STRLIST_INIT;
 	json_t *mr = NULL;
 	int rc;
 
@@ -76,11 +77,18 @@ static void fuzz_forge_gitlab(const json_t *doc, const sg_policy *pol)
 	/* the approvals answer is an object; offer the document itself and
 	 * each element when it is an array */
 	if (rc == SG_OK && mr) {
+		/* the same document as the approval state, and as unreadable */
+		sg_gitlab_state st = { (int)json_array_size(doc) % 3 - 1, doc, "", "" };
+
 		sg_error_clear();
-		fuzz_forge_rc(sg_gitlab_approvals(&l, &approved, doc, mr, (int)json_array_size(doc) & 1, pol));
+		fuzz_forge_rc(sg_gitlab_unmet_rules(&blockers, doc));
+		fuzz_forge_rc(sg_gitlab_approvals(&l, &approved, doc, mr, &st, pol));
+		st.rules = NULL;
+		fuzz_forge_rc(sg_gitlab_approvals(&l, &approved, doc, mr, &st, pol));
 		fuzz_forge_check_list(&l, "gitlab:");
 	}
 	sg_strlist_release(&approved);
+	sg_strlist_release(&blockers);
 	sg_review_list_release(&l);
 }
 

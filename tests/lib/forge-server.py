@@ -10,6 +10,7 @@ answers GET requests in the documented shapes of
   GitLab  (optionally under /api/v4)
           /projects/{id}/repository/commits/{sha}/merge_requests
           /projects/{id}/merge_requests/{iid}/approvals
+          /projects/{id}/merge_requests/{iid}/approval_state
           /projects/{id}/approvals
 
 The pull/merge request contains the requested commit as its head (--head
@@ -32,7 +33,10 @@ overrides). --mode picks the scenario:
   malformed          HTTP 200 with a body that is not JSON
   slow               approved, after --slow-seconds (default 5)
   scenario           answers from --scenario FILE: {"PATH": {"status": 200,
-                     "headers": {...}, "body": JSON}}; PATH without query
+                     "headers": {...}, "body": JSON}}; "PATH?QUERY" is tried
+                     before PATH (pagination); in the file, @HEAD@ is
+                     replaced by --head and @BASE@ by this server's URL.
+                     Recorded-style answers live in tests/lib/forge-recorded/
 
 --token T answers 401 unless "Authorization: Bearer T" is sent.
 --log FILE appends "<path> <authorization present: yes|no>" per request.
@@ -116,7 +120,9 @@ class Handler(BaseHTTPRequestHandler):
                              {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
                               "X-RateLimit-Reset": "1795000000"})
         if mode == "scenario":
-            sc = self.server.scenario.get(path)
+            sc = self.server.scenario.get(path + "?" + query) if query else None
+            if sc is None:
+                sc = self.server.scenario.get(path)
             if sc is None:
                 return self.send(404, {"message": "Not Found"})
             return self.send(sc.get("status", 200), sc.get("body"), sc.get("headers"))
@@ -137,7 +143,8 @@ class Handler(BaseHTTPRequestHandler):
                   "state": "closed", "title": "a change", "user": {"login": o.author, "id": 1},
                   "merged_at": None if mode == "unmerged" else "2026-11-20T10:00:00Z",
                   "merge_commit_sha": MERGE, "head": {"sha": head, "ref": "feature"},
-                  "base": {"sha": OLD, "ref": o.base}}
+                  "base": {"sha": OLD, "ref": o.base,
+                           "repo": {"full_name": "%s/%s" % (m.group(1), m.group(2))}}}
             return self.send(200, [pr])
         m = re.fullmatch(r"/repos/([^/]+)/([^/]+)/pulls/7/reviews", path)
         if m:
@@ -195,13 +202,19 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, {"approvers": [], "approver_groups": [], "approvals_before_merge": 0,
                                    "reset_approvals_on_push": mode != "stale",
                                    "merge_requests_author_approval": False})
-        m = re.fullmatch(r"/projects/([^/]+)/merge_requests/7/approvals", path)
+        m = re.fullmatch(r"/projects/([^/]+)/merge_requests/7/(approvals|approval_state)", path)
         if m:
             by = [gl_user(11, "bob"), gl_user(12, "carol")]
             if mode in ("changes-requested", "dismissed"):
                 by = [gl_user(11, "bob")]
             if mode == "self":
                 by = [gl_user(1, o.author), gl_user(11, "bob")]
+            if m.group(2) == "approval_state":     # the default rule: any member may approve
+                return self.send(200, {"approval_rules_overwritten": False, "rules": [
+                    {"id": 1, "name": "All Members", "rule_type": "any_approver", "eligible_approvers": [],
+                     "approvals_required": 3 if mode == "protected3" else 1, "users": [], "groups": [],
+                     "contains_hidden_groups": False, "approved_by": [b["user"] for b in by],
+                     "source_rule": None, "approved": len(by) >= (3 if mode == "protected3" else 1)}]})
             return self.send(200, {"id": 70, "iid": 7, "project_id": 5, "state": "merged",
                                    "approvals_required": 3 if mode == "protected3" else 1,
                                    "approvals_left": 0, "approved_by": by})
@@ -228,7 +241,10 @@ def main():
     srv.scenario = {}
     if o.scenario:
         with open(o.scenario) as f:
-            srv.scenario = json.load(f)
+            text = f.read()
+        text = text.replace("@HEAD@", o.head or OLD)
+        text = text.replace("@BASE@", "http://127.0.0.1:%d" % srv.server_address[1])
+        srv.scenario = json.loads(text)
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     signal.signal(signal.SIGINT, lambda *a: os._exit(0))
     threading.Timer(o.lifetime, lambda: os._exit(0)).start()

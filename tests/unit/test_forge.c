@@ -24,6 +24,7 @@ static void policy_init(sg_policy *p)
 	assert_int_equal(sg_strlist_add(&p->protected_branch, "main"), 0);
 	assert_int_equal(sg_strlist_add(&p->protected_branch, "release/*"), 0);
 	p->required_reviews = 2;
+	p->github_repository = "octo/hello"; /* borrowed: never freed */
 }
 
 static void policy_release(sg_policy *p)
@@ -135,10 +136,11 @@ static void test_github_pick(void **state)
 
 	(void)state;
 	policy_init(&pol);
-	pulls = j("[{\"number\": 3, \"merged_at\": null, \"base\": {\"ref\": \"main\"}},"
-		  " {\"number\": 4, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"dev\"}},"
-		  " {\"number\": 5, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"release/1\"}},"
-		  " {\"number\": 6, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"main\"},"
+#define HERE ", \"repo\": {\"full_name\": \"Octo/Hello\"}"
+	pulls = j("[{\"number\": 3, \"merged_at\": null, \"base\": {\"ref\": \"main\"" HERE "}},"
+		  " {\"number\": 4, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"dev\"" HERE "}},"
+		  " {\"number\": 5, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"release/1\"" HERE "}},"
+		  " {\"number\": 6, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"main\"" HERE "},"
 		  "  \"head\": {\"sha\": \"" HEAD "\"}}]");
 	/* no pull request has the commit as head or merge: the first merged one */
 	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, OLD, &l), 0);
@@ -153,7 +155,19 @@ static void test_github_pick(void **state)
 	sg_review_list_release(&l);
 	json_decref(pulls);
 
-	pulls = j("[{\"number\": 3, \"merged_at\": null, \"base\": {\"ref\": \"main\"}}, 7, \"x\"]");
+	/* a fork's commit answers with the upstream's pull request (or one with no
+	 * base repository): never taken, whatever its number */
+	pulls = j("[{\"number\": 8, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"main\","
+		  " \"repo\": {\"full_name\": \"upstream/hello\"}}, \"head\": {\"sha\": \"" HEAD "\"}},"
+		  " {\"number\": 9, \"merged_at\": \"2026-01-01T00:00:00Z\", \"base\": {\"ref\": \"main\"}}]");
+	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, HEAD, &l), SG_ENOTFOUND);
+	render(s, sizeof(s), &l);
+	assert_string_equal(s, "-|pull request #8 belongs to upstream/hello, not octo/hello;"
+			       "-|pull request #9 belongs to (no base repository), not octo/hello");
+	sg_review_list_release(&l);
+	json_decref(pulls);
+
+	pulls = j("[{\"number\": 3, \"merged_at\": null, \"base\": {\"ref\": \"main\"" HERE "}}, 7, \"x\"]");
 	assert_int_equal(sg_github_pick_pull(&pr, pulls, &pol, HEAD, &l), SG_ENOTFOUND);
 	sg_review_list_release(&l);
 	json_decref(pulls);
@@ -173,7 +187,7 @@ static void run_reviews(char *s, size_t n, sg_strlist *approved, const char *rev
 	sg_review_list l = { 0 };
 	json_t *r = j(reviews), *pr = j(PR);
 
-	assert_int_equal(sg_github_reviews(&l, approved, r, pr, pol), 0);
+	assert_int_equal(sg_github_reviews(&l, approved, NULL, r, pr, pol), 0);
 	render(s, n, &l);
 	sg_review_list_release(&l);
 	json_decref(r);
@@ -230,6 +244,48 @@ static void test_github_reviews(void **state)
 	assert_string_equal(s, "github:alice|");
 	sg_strlist_release(&ap);
 
+	/* a null commit_id (the reviewed commit is gone) is stale; counted only when stale reviews are */
+	pol.allow_self_review = 0;
+	pol.allow_stale_reviews = 0;
+	run_reviews(s, sizeof(s), &ap, "[{\"id\": 9, \"user\": {\"login\": \"bob\"}, \"state\": \"APPROVED\", "
+		    "\"commit_id\": null}]", &pol);
+	assert_string_equal(s, "github:bob|approval 9 names no commit (commit_id is null: GitHub no longer has the "
+			       "reviewed commit), so it cannot be shown to be on the head aaaaaaa (stale; "
+			       "gate.allowStaleReviews is false)");
+	sg_strlist_release(&ap);
+	pol.allow_stale_reviews = 1;
+	run_reviews(s, sizeof(s), &ap, "[{\"id\": 9, \"user\": {\"login\": \"bob\"}, \"state\": \"APPROVED\", "
+		    "\"commit_id\": null}]", &pol);
+	assert_string_equal(s, "github:bob|");
+	assert_string_equal(ap.v[0], "github:bob (review 9 on an unknown commit)");
+	sg_strlist_release(&ap);
+	pol.allow_stale_reviews = 0;
+	/* an outstanding CHANGES_REQUESTED is a blocker unless gate.changesRequested = ignore */
+	{
+		sg_review_list l = { 0 };
+		sg_strlist bl = SG_STRLIST_INIT;
+		json_t *r = j("[" RV(1, "bob", "APPROVED", HEAD, 1) "," RV(2, "carol", "CHANGES_REQUESTED", HEAD, 2) ","
+			      RV(3, "carol", "COMMENTED", HEAD, 3) "]"), *pr = j(PR);
+
+		assert_int_equal(sg_github_reviews(&l, &ap, &bl, r, pr, &pol), 0);
+		assert_int_equal(bl.n, 1);
+		assert_string_equal(bl.v[0], "github:carol's latest review 2 on pull request #7 requests changes; "
+				    "GitHub would not merge it (gate.changesRequested = block)");
+		sg_review_list_release(&l);
+		sg_strlist_release(&bl);
+		sg_strlist_release(&ap);
+		pol.changes_requested = "ignore"; /* borrowed */
+		assert_int_equal(sg_github_reviews(&l, &ap, &bl, r, pr, &pol), 0);
+		assert_int_equal(bl.n, 0);
+		render(s, sizeof(s), &l);
+		assert_string_equal(s, "github:bob|;github:carol|latest review 2 is CHANGES_REQUESTED, not APPROVED");
+		pol.changes_requested = NULL;
+		sg_review_list_release(&l);
+		sg_strlist_release(&ap);
+		json_decref(r);
+		json_decref(pr);
+	}
+
 	/* odd entries are ignored, not counted */
 	run_reviews(s, sizeof(s), &ap, "[1, {\"state\": \"APPROVED\"}, {\"user\": {\"login\": \"x y\"}, "
 		    "\"state\": \"APPROVED\", \"commit_id\": \"" HEAD "\"}]", &pol);
@@ -237,13 +293,31 @@ static void test_github_reviews(void **state)
 	policy_release(&pol);
 }
 
+/* The first approval's verdict is a drop with exactly this reason. */
+static void first_drop(const sg_gitlab_state *st, const json_t *appr, const json_t *mr, const sg_policy *pol,
+		       const char *want)
+{
+	sg_review_list l = { 0 };
+	sg_strlist ap = SG_STRLIST_INIT;
+
+	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, st, pol), 0);
+	assert_true(l.n > 0);
+	assert_non_null(l.v[0].drop);
+	assert_string_equal(l.v[0].drop, want);
+	sg_review_list_release(&l);
+	sg_strlist_release(&ap);
+}
+
 static void test_gitlab(void **state)
 {
 	sg_policy pol;
 	sg_review_list l = { 0 };
 	sg_strlist ap = SG_STRLIST_INIT;
-	json_t *mrs, *mr = NULL, *appr;
+	json_t *mrs, *mr = NULL, *appr, *any, *regular;
+	sg_gitlab_state st;
 	char s[2048];
+
+	memset(&st, 0, sizeof(st));
 
 	(void)state;
 	policy_init(&pol);
@@ -258,22 +332,53 @@ static void test_gitlab(void **state)
 
 	appr = j("{\"approvals_required\": 2, \"approved_by\": [{\"user\": {\"id\": 11, \"username\": \"Bob\"}},"
 		 " {\"user\": {\"id\": 1, \"username\": \"alice\"}}, {\"user\": {}}]}");
-	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, 1, &pol), 0);
+	st.rules = any = j("{\"rules\": [{\"name\": \"All Members\", \"rule_type\": \"any_approver\", "
+			   "\"eligible_approvers\": [], \"approvals_required\": 1, \"approved\": true, "
+			   "\"approved_by\": [{\"id\": 11}, {\"id\": 1}]}]}");
+	st.reset_on_push = 1;
+	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, &st, &pol), 0);
 	render(s, sizeof(s), &l);
 	assert_string_equal(s, "gitlab:bob|;gitlab:alice|the merge request's author does not count");
 	assert_string_equal(ap.v[0], "gitlab:bob (user 11)");
 	sg_review_list_release(&l);
 	sg_strlist_release(&ap);
 	/* approvals not reset on push: stale unless allowed */
-	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, 0, &pol), 0);
-	assert_non_null(l.v[0].drop);
-	assert_non_null(strstr(l.v[0].drop, "does not reset approvals on push"));
-	sg_review_list_release(&l);
-	sg_strlist_release(&ap);
+	st.reset_on_push = 0;
+	first_drop(&st, appr, mr, &pol, "the project does not reset approvals on push, so this approval may predate "
+		   "the merged head (stale; gate.allowStaleReviews is false)");
+	/* settings not readable: said so, never "does not reset" */
+	st.reset_on_push = -1;
+	snprintf(st.settings_why, sizeof(st.settings_why), "HTTP 404");
+	first_drop(&st, appr, mr, &pol, "could not read the project's approval settings (HTTP 404), so this approval "
+		   "may predate the merged head (stale; gate.allowStaleReviews is false)");
+	st.reset_on_push = 1;
+	/* a regular rule: only its eligible approvers count */
+	st.rules = regular = j("{\"rules\": [{\"name\": \"Maintainers\", \"rule_type\": \"regular\", "
+			       "\"eligible_approvers\": [{\"id\": 12}], \"approvals_required\": 2, \"approved\": false, "
+			       "\"approved_by\": [{\"id\": 11}]}]}");
+	first_drop(&st, appr, mr, &pol, "not an eligible approver under the merge request's approval rules");
+	{
+		sg_strlist bl = SG_STRLIST_INIT;
+
+		assert_int_equal(sg_gitlab_unmet_rules(&bl, regular), 0);
+		assert_int_equal(bl.n, 1);
+		assert_string_equal(bl.v[0], "GitLab approval rule \"Maintainers\" is not satisfied (1 of 2 approvals); "
+				    "GitLab would not merge it");
+		sg_strlist_release(&bl);
+		assert_int_equal(sg_gitlab_unmet_rules(&bl, any), 0);
+		assert_int_equal(bl.n, 0);
+	}
+	/* approval rules not readable: no approval counts */
+	st.rules = NULL;
+	snprintf(st.rules_why, sizeof(st.rules_why), "HTTP 403");
+	first_drop(&st, appr, mr, &pol, "could not read the merge request's approval rules (HTTP 403), so this "
+		   "approval is not known to satisfy them");
 	json_decref(appr);
 	appr = j("{\"approved_by\": null}");
-	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, 1, &pol), SG_EDENIED);
+	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, &st, &pol), SG_EDENIED);
 	json_decref(appr);
+	json_decref(any);
+	json_decref(regular);
 	json_decref(mrs);
 	policy_release(&pol);
 }
