@@ -10,15 +10,17 @@
 
 static const char usage_text[] = "signgate check [--json] [--] [REV]";
 
+/* ok: 1 passed, 0 denied, -1 could not be judged (an error) */
 static void print_rule(const char *name, int ok, const char *evidence, int color)
 {
 	const char *on = "", *off = "";
 
 	if (color) {
-		on = ok ? "\033[32m" : "\033[1;31m";
+		on = ok > 0 ? "\033[32m" : "\033[1;31m";
 		off = "\033[0m";
 	}
-	printf("  %s%-4s%s %-17s %s\n", on, ok ? "ok" : "DENY", off, name, evidence ? evidence : "");
+	printf("  %s%-4s%s %-17s %s\n", on, ok > 0 ? "ok" : ok == 0 ? "DENY" : "ERROR", off, name,
+	       evidence ? evidence : "");
 }
 
 static json_t *str_or_null(const char *s)
@@ -103,9 +105,11 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 	json_object_set_new(doc, "summary", str_or_null(r ? r->summary : NULL));
 	if (r && r->allowed)
 		json_object_set_new(doc, "decision", json_string("allowed"));
+	else if (policy_error)
+		json_object_set_new(doc, "decision", json_sprintf("error: %s", policy_error));
 	else
-		json_object_set_new(doc, "decision", json_sprintf("denied: %s", policy_error ? policy_error
-						   : r && r->denial ? r->denial : "unknown"));
+		json_object_set_new(doc, "decision", json_sprintf("denied: %s",
+						   r && r->denial ? r->denial : "unknown"));
 	return doc;
 }
 
@@ -122,7 +126,7 @@ static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *p
 		int color = sg_cli_color();
 
 		if (!pol)
-			print_rule("policy", 0, policy_error, color);
+			print_rule("policy", -1, policy_error, color);
 		if (pol && pol->origin)
 			sg_cli_verbose(cli, "signgate: policy: %s\n", pol->origin);
 		for (i = 0; r && i < r->nrules; i++)
@@ -136,18 +140,6 @@ static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *p
 	if (err == SG_OK)
 		return 0;
 	return sg_cli_fail(err);
-}
-
-/* As sg_cli_load_policy: a policy that cannot be read is a denial. It keeps
- * the loader's message as is (re-setting the message from sg_error_last()
- * would format the buffer into itself). */
-static int load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
-{
-	int err = sg_policy_load(out, repo, cli->policy_file);
-
-	if (err < 0 && sg_error_last() == NULL)
-		sg_error_set(SG_EDENIED, "no policy");
-	return err < 0 ? SG_EDENIED : SG_OK;
 }
 
 /* The one place a check decision is made: evaluate the gate for REV. */
@@ -165,7 +157,8 @@ static int audit_check(git_repository *repo, const sg_policy *pol, const sg_gate
 	json_object_set_new(rec, "rev", json_string(rev));
 	if (res && res->commit[0])
 		json_object_set_new(rec, "commit", json_string(res->commit));
-	json_object_set_new(rec, "decision", json_string(err == SG_OK ? "allowed" : "denied"));
+	json_object_set_new(rec, "decision", json_string(err == SG_OK ? "allowed" :
+							 err == SG_EDENIED ? "denied" : "error"));
 	json_object_set_new(rec, "exit", json_integer(sg_error_exit_code(err)));
 	if (err != SG_OK)
 		json_object_set_new(rec, "reason", json_string(reason));
@@ -221,12 +214,11 @@ int sg_cmd_check(sg_cli *cli, int argc, char **argv)
 		rev = argv[optind];
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		return sg_cli_fail(err);
-	if ((err = load_policy(&pol, repo, cli)) < 0) {
-		if ((err = audit_check(repo, NULL, NULL, rev, err)) == SG_ERROR) {
-			rc = sg_cli_fail(err);
-			goto done;
-		}
-		rc = report(cli, NULL, NULL, rev, err);
+	if ((err = sg_cli_load_policy(&pol, repo, cli)) < 0) {
+		/* no rules to judge by: an error (exit 1), reported per rule */
+		int aerr = audit_check(repo, NULL, NULL, rev, err);
+
+		rc = aerr != err ? sg_cli_fail(aerr) : report(cli, NULL, NULL, rev, err);
 		goto done;
 	}
 	err = check_decide(&res, repo, pol, rev);

@@ -22,6 +22,7 @@ typedef struct sg_command {
 	const char *name;
 	sg_cmd_fn run;
 	const char *usage;
+	const char *valued;       /* " --opt ..." of the command's options that take a value */
 } sg_command;
 
 /* Open the repository (at -C DIR or discovered from cwd). */
@@ -32,6 +33,10 @@ int sg_cli_load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
 int sg_cli_fail(int code);
 /* Print a usage error and return 2. */
 int sg_cli_usage(const char *usage);
+/* Show manual page `page`(section) (usage when it is not installed); 0. */
+int sg_cli_help(const char *page, int section, const char *usage);
+/* Send stdout through the pager when it is a terminal (not for --json). */
+void sg_cli_pager_start(const sg_cli *cli);
 /* Dump a JSON document on stdout (steals the reference). */
 void sg_cli_json_out(json_t *doc);
 /* A JSON array of the strings of l (a new reference). */

@@ -14,8 +14,8 @@ int sg_cli_open_repo(git_repository **out, const sg_cli *cli)
 	gerr = git_repository_open_ext(out, start, cli->dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL);
 	if (gerr < 0) {
 		const git_error *e = git_error_last();
-		return sg_error_set(SG_EDENIED, "not a git repository: %s (%s)", start,
-				    e && e->message ? e->message : "unknown error");
+		return sg_error_set(SG_ERROR, "not a git repository: %s (%s); run signgate inside a "
+				    "git work tree or pass -C DIR", start, e && e->message ? e->message : "unknown error");
 	}
 	return SG_OK;
 }
@@ -24,16 +24,17 @@ int sg_cli_load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli)
 {
 	int err = sg_policy_load(out, repo, cli->policy_file);
 
-	/* A policy that cannot be read is a denial: nothing is signed without one. */
-	if (err == SG_ERROR || err == SG_ENOTFOUND)
-		err = sg_error_set(SG_EDENIED, "%s", sg_error_last() ? sg_error_last() : "no policy");
-	return err;
+	/* A policy that cannot be read is an error (exit 1), not a decision:
+	 * nothing is signed without one, and the message names the fix. */
+	if (err < 0 && !sg_error_last())
+		sg_error_set(SG_ERROR, "no policy");
+	return err == SG_ENOTFOUND ? SG_ERROR : err;
 }
 
 int sg_cli_fail(int code)
 {
 	const char *msg = sg_error_last();
-	const char *kind = "";
+	const char *kind = "error: ";
 
 	if (code == SG_EDENIED)
 		kind = "denied: ";

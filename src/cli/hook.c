@@ -39,7 +39,7 @@ static int open_repo_env(git_repository **repo, const sg_cli *cli)
 	 * quarantine's object directories) in the environment */
 	if (git_repository_open_ext(repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
 		const git_error *e = git_error_last();
-		return sg_error_set(SG_EDENIED, "not a git repository (%s)", e && e->message ? e->message : "?");
+		return sg_error_set(SG_ERROR, "not a git repository (%s)", e && e->message ? e->message : "?");
 	}
 	return SG_OK;
 }

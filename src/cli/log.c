@@ -146,6 +146,20 @@ static int json_member(sg_buf *b, int *first, const char *key, const char *value
 	return err == SG_OK ? json_put_string(b, value) : err;
 }
 
+/* A note field that holds a count or a size is a JSON number (DESIGN.md 1). */
+static int json_member_typed(sg_buf *b, int *first, const char *key, const char *value)
+{
+	size_t n = strlen(key), digits = strspn(value, "0123456789");
+	int err;
+
+	if (!((n > 5 && !strcmp(key + n - 5, "_size")) || (n > 6 && !strcmp(key + n - 6, "_count"))) ||
+	    !digits || value[digits] || digits > 15 || (value[0] == '0' && digits > 1))
+		return json_member(b, first, key, value);
+	err = put3(b, *first ? "{\"" : ", \"", key, "\": ");
+	*first = 0;
+	return err == SG_OK ? sg_buf_puts(b, value) : err;
+}
+
 static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol)
 {
 	const sg_revocation *r = sg_event_revocation(pol, &le->ev);
@@ -171,7 +185,7 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 			    strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
 				break;
 		if (j == i)
-			err = json_member(b, &first, key, le->ev.f[i].value);
+			err = json_member_typed(b, &first, key, le->ev.f[i].value);
 	}
 	if (err == SG_OK)
 		err = sg_buf_printf(b, ", \"revoked\": %s", r ? "true" : "false");
@@ -321,12 +335,15 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		goto done;
 	/* The log reads history; a policy only adds profile notes refs and the
-	 * revocations, so a missing one is no reason to show nothing. */
-	if (sg_policy_load(&pol, repo, cli->policy_file) < 0) {
+	 * revocations, so a missing one is no reason to show nothing. One that
+	 * is there but cannot be read may hide a revocation: an error. */
+	if ((err = sg_policy_load(&pol, repo, cli->policy_file)) == SG_ENOTFOUND) {
 		sg_cli_info(cli, "signgate: warning: %s; listing %s without revocations\n",
 			    sg_error_last() ? sg_error_last() : "no policy", SG_DEFAULT_NOTES_REF);
 		pol = NULL;
 		sg_error_clear();
+	} else if (err < 0) {
+		goto done;
 	}
 	if ((err = sg_verify_notes_refs(&refs, pol)) < 0 ||
 	    (err = sg_event_log_collect(&log, repo, &refs, o.range)) < 0)
@@ -338,6 +355,7 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	}
 	for (i = 0; i < log.n; i++)
 		keep[i] = (char)wanted(&log.v[i], &o);
+	sg_cli_pager_start(cli);
 	err = output(cli, &log, keep, pol, &o);
 done:
 	free(keep);

@@ -273,8 +273,11 @@ int sg_cmd_revoke(sg_cli *cli, int argc, char **argv)
 		return sg_cli_usage(usage_text);
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0 || (err = policy_path(&path, repo, cli)) < 0)
 		goto done;
-	/* the notes refs come from the governing policy when it can be read */
-	if (sg_policy_load(&pol, repo, cli->policy_file) < 0) {
+	/* the notes refs come from the governing policy when there is one; one
+	 * that does not parse is an error, fixed before a revocation joins it */
+	if ((err = sg_policy_load(&pol, repo, cli->policy_file)) < 0 && err != SG_ENOTFOUND)
+		goto done;
+	if (err < 0) {
 		sg_cli_verbose(cli, "signgate: %s; reading %s only\n", sg_error_last(), SG_DEFAULT_NOTES_REF);
 		pol = NULL;
 		sg_error_clear();

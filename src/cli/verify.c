@@ -120,7 +120,8 @@ int sg_cmd_verify(sg_cli *cli, int argc, char **argv)
 		} else {
 			nfail++;
 			if (!cli->json || cli->verbosity > 0)
-				fprintf(stderr, "signgate: verification failed: %s\n", sg_error_last());
+				fprintf(stderr, "signgate: %s%s\n", err == SG_EVERIFY ? "verification failed: "
+					: "error: ", sg_error_last());
 			/* an operational error outranks a failed verification */
 			if (worst == SG_OK || err == SG_ERROR)
 				worst = err;

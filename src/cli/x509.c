@@ -59,7 +59,7 @@ static int open_repo(git_repository **repo)
 {
 	if (git_repository_open_ext(repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
 		const git_error *e = git_error_last();
-		return sg_error_set(SG_EDENIED, "not in a git repository (%s)", e && e->message ? e->message : "?");
+		return sg_error_set(SG_ERROR, "not in a git repository (%s)", e && e->message ? e->message : "?");
 	}
 	return SG_OK;
 }
@@ -73,7 +73,7 @@ static void tell_terminal(int err)
 
 	if (fd < 0)
 		return;
-	dprintf(fd, "signgate: %s%s\n", err == SG_EDENIED ? "denied: " : "",
+	dprintf(fd, "signgate: %s%s\n", err == SG_EDENIED ? "denied: " : "error: ",
 		sg_error_last() ? sg_error_last() : "signing failed");
 	close(fd);
 }

@@ -151,7 +151,7 @@ int sg_x509_verify(sg_x509_verified *out, const sg_policy *pol, const char *key,
 /* The text of hook `name` ("reference-transaction" | "pre-receive"), NULL if unknown. */
 const char *sg_hook_script(const char *name);
 /* Write hook `name` into `dir` (0755, temp+rename). An existing hook that
- * signgate did not write is refused (SG_EDENIED) unless force. */
+ * signgate did not write is refused (SG_ERROR) unless force. */
 int sg_hook_install(const char *dir, const char *name, int force);
 /* The directory git runs hooks from: core.hooksPath, else $GIT_DIR/hooks. Caller frees. */
 int sg_hooks_dir(char **out, git_repository *repo);

@@ -167,7 +167,8 @@ static int load_blob(sg_policy **out, git_repository *repo, git_reference *ref)
 	}
 	te = git_tree_entry_byname(tree, SG_POLICY_BLOB);
 	if (!te) {
-		ret = sg_error_set(SG_ERROR, "no policy: no .signgate on %s; commit one or pass --policy", refname);
+		ret = sg_error_set(SG_ENOTFOUND, "no policy: no .signgate on %s; commit one there "
+				   "(`signgate init` writes one) or pass --policy FILE", refname);
 		goto done;
 	}
 	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
@@ -286,9 +287,9 @@ int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_fil
 				goto done;
 		}
 		if (!ref) {
-			ret = sg_error_set(SG_ERROR, "no policy: no .signgate on refs/heads/main (none of "
+			ret = sg_error_set(SG_ENOTFOUND, "no policy: no .signgate on refs/heads/main (none of "
 					   "refs/remotes/origin/HEAD, refs/heads/main, refs/heads/master exists); "
-					   "commit one or pass --policy");
+					   "commit one (`signgate init` writes one) or pass --policy FILE");
 			goto done;
 		}
 	}

@@ -3,6 +3,7 @@
  * against the allowed sections and keys and fills in the defaults. */
 #include "policy/policy_int.h"
 #include "core/error.h"
+#include "core/suggest.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,6 +31,8 @@ struct keydef {
 
 struct pctx {
 	const char *display;
+	const char *data;  /* the policy's text, to quote a key as it was written */
+	size_t len;
 	const char *base_dir;
 	int from_blob;     /* relative paths would read the working tree: refused */
 	sg_policy *p;
@@ -327,6 +330,50 @@ static int key_index(const struct keydef *t, const char *key)
 	return -1;
 }
 
+/* The key on the current line as the policy spells it (libgit2 hands
+ * keys over lower-cased); `key` itself when the line does not start with it. */
+static void written_key(const struct pctx *c, const char *key, char *out, size_t outsz)
+{
+	const char *p = c->data, *end = c->data ? c->data + c->len : NULL;
+	size_t klen = strlen(key);
+	unsigned line = 1;
+
+	snprintf(out, outsz, "%s", key);
+	if (!p || !c->line)
+		return;
+	while (p < end && line < c->line)
+		if (*p++ == '\n')
+			line++;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if ((size_t)(end - p) >= klen && strncasecmp(p, key, klen) == 0 &&
+	    (p + klen == end || !isalnum((unsigned char)p[klen])) && klen < outsz)
+		snprintf(out, outsz, "%.*s", (int)klen, p);
+}
+
+/* "unknown key X in [SECTION]; did you mean Y?": the closest valid key in
+ * its canonical spelling, as git's "did you mean". */
+static int unknown_key(struct pctx *c, const struct keydef *t, const char *key, const char *section)
+{
+	char written[128];
+	const char *best = NULL;
+	size_t i, d, bestd = (size_t)-1;
+
+	written_key(c, key, written, sizeof(written));
+	for (i = 0; t[i].name; i++) {
+		d = sg_edit_distance(key, t[i].name);
+		if (d < bestd && sg_suggestable(key, t[i].name)) {
+			bestd = d;
+			best = t[i].name;
+		}
+	}
+	if (best)
+		return perr(c, "unknown key %s in %s; did you mean %s? (keys: signgate-policy(5))",
+			    written, section, best);
+	return perr(c, "unknown key %s in %s; check the spelling (keys: signgate-policy(5))",
+		    written, section);
+}
+
 /* ---- values ---- */
 
 static int parse_nonneg_int(struct pctx *c, const char *v, int *out)
@@ -483,9 +530,10 @@ static int simple_section(struct pctx *c, const char *sec, const char *key, cons
 		t = notes_keys;
 		seen = &c->notes_seen;
 	}
-	if ((idx = key_index(t, key)) < 0)
-		return perr(c, "unknown key %s in [%s]; check the spelling (see docs/signgate-policy.md)",
-			    key, sec);
+	if ((idx = key_index(t, key)) < 0) {
+		snprintf(c->pretty, sizeof(c->pretty), "[%s]", sec);
+		return unknown_key(c, t, key, c->pretty);
+	}
 	snprintf(c->pretty, sizeof(c->pretty), "%s.%s", sec, t[idx].name);
 	c->fullname = c->pretty;
 	return apply(c, c->p, &t[idx], seen, idx, v);
@@ -508,9 +556,10 @@ static int profile_entry(struct pctx *c, const char *name, const char *key, cons
 	size_t i;
 	int idx, ret;
 
-	if ((idx = key_index(profile_keys, key)) < 0)
-		return perr(c, "unknown key %s in [profile \"%s\"]; check the spelling (see docs/signgate-policy.md)",
-			    key, name);
+	if ((idx = key_index(profile_keys, key)) < 0) {
+		snprintf(c->pretty, sizeof(c->pretty), "[profile \"%s\"]", name);
+		return unknown_key(c, profile_keys, key, c->pretty);
+	}
 	for (i = 0; i < p->nprofiles; i++)
 		if (strcmp(p->profiles[i].name, name) == 0)
 			break;
@@ -893,6 +942,8 @@ int sg_policy__parse(sg_policy **out, const char *data, size_t len,
 
 	memset(&c, 0, sizeof(c));
 	c.display = display;
+	c.data = data;
+	c.len = len;
 	c.base_dir = base_dir;
 	c.from_blob = !from_file;
 	if (len > SG_POLICY_MAX_SIZE) {

@@ -401,6 +401,9 @@ static int verify_steps(sg_verify_result *out, git_repository *repo, const sg_po
 	struct stat st;
 	int fd = -1, err;
 
+	/* a file that is not there cannot be verified: an error, not a verdict */
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return sg_error_set(SG_ERROR, "%s does not exist; give the path of the signed file", path);
 	if ((err = locate(out, path)) < 0 ||
 	    (err = sg_file_read_all(&sig, out->signature, SG_SIG_MAX)) < 0)
 		goto done;

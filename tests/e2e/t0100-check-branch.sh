@@ -80,7 +80,7 @@ check "json: allowed false, denial decision" sh -c "jq -e '.allowed == false and
 # Unborn HEAD.
 git init -q -b main r2
 git -C r2 commit -q --allow-empty -m x
-expect 3 "repository without a policy" -- "$SIGNGATE" -C r2 check
+expect 1 "repository without a policy" -- "$SIGNGATE" -C r2 check
 git -C r2 checkout -q --orphan fresh
 expect 3 "unborn HEAD" -- "$SIGNGATE" -C r2 --policy "$TRASH/r/.signgate" check
 grep_out "HEAD is unborn" "says HEAD is unborn"

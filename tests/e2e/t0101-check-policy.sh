@@ -1,23 +1,25 @@
 #!/bin/sh
-# signgate check: policy errors deny; gate.remote.
+# signgate check: a policy that cannot be read is an error (exit 1), never a decision; gate.remote.
 . "$SG_TOP/tests/lib/test-lib.sh"
 . "$SG_TOP/tests/lib/gate-lib.sh"
 
 gate_repo r protectedBranch=main requiredReviews=1
 expect 0 "valid policy" -- sg check
 
-# Unknown key: denied with file and line.
+# Unknown key: an error with file and line, the key as written and the closest valid one.
 printf '[gate]\n\tprotectedBranch = main\n\trequiredReveiws = 1\n' >r/.signgate
 git -C r commit -q -am typo -m "Reviewed-by: Bob <bob@example.com>"
-expect 3 "unknown policy key" -- sg check
-grep_out "signgate: denied: .signgate at refs/heads/main:3: " "message has file:line"
-grep_out "unknown key requiredreveiws" "names the key"
+expect 1 "unknown policy key" -- sg check
+grep_out "signgate: error: .signgate at refs/heads/main:3: " "message has file:line"
+grep_out "unknown key requiredReveiws in \[gate\]; did you mean requiredReviews?" "names the key as written, suggests the valid one"
+grep_out "signgate-policy(5)" "points at the man page"
+no_grep_out "denied" "no decision was made"
 
 # include.path in a blob.
 printf 'allowSelfReview = true\n' >"$TRASH/inc"
 printf '[gate]\n\tprotectedBranch = main\n[include]\n\tpath = %s\n' "$TRASH/inc" >r/.signgate
 git -C r commit -q -am include -m "Reviewed-by: Bob <bob@example.com>"
-expect 3 "include.path in the policy blob" -- sg check
+expect 1 "include.path in the policy blob" -- sg check
 grep_out ":3: include" "points at the include"
 git -C r reset -q --hard HEAD~2
 expect 0 "back to the valid policy" -- sg check
@@ -25,9 +27,10 @@ expect 0 "back to the valid policy" -- sg check
 # Missing policy.
 git init -q -b main nopol
 git -C nopol commit -q --allow-empty -m "x" -m "Reviewed-by: Bob <bob@example.com>"
-expect 3 "no policy anywhere" -- "$SIGNGATE" -C nopol check
-expect 3 "--json without a policy" -- "$SIGNGATE" -C nopol --json check
-check "json names the policy rule" sh -c "jq -e '.allowed == false and .rules[0].rule == \"policy\"' '$TRASH/out' >/dev/null"
+expect 1 "no policy anywhere" -- "$SIGNGATE" -C nopol check
+grep_out "signgate: error: no policy: .*signgate init" "says what to do"
+expect 1 "--json without a policy" -- "$SIGNGATE" -C nopol --json check
+check "json names the policy rule" sh -c "jq -e '.allowed == false and .rules[0].rule == \"policy\" and (.decision | startswith(\"error: \"))' '$TRASH/out' >/dev/null"
 expect 0 "--policy FILE" -- "$SIGNGATE" -C nopol --policy "$TRASH/r/.signgate" check
 
 # gate.remote: judged against refs/remotes/origin/main, not the local main.

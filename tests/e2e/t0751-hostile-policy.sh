@@ -1,7 +1,7 @@
 #!/bin/sh
 # Hostile policies (issue 7 item 3): every key with a malformed value, huge
 # values, include sections, policy files that are not regular files. Each is
-# refused with exit 3 and "FILE:LINE: what" -- a policy that cannot be read
+# refused with exit 1 (an error, not a decision) and "FILE:LINE: what" -- a policy that cannot be read
 # exactly never weakens the gate. Covered elsewhere: an unknown key and
 # include.path in the policy *blob* (t0101-check-policy.sh), every value
 # checker in isolation (tests/unit/test_policy.c), random policies
@@ -22,8 +22,8 @@ expect 0 "the base policy is accepted" -- sg --policy "$P" check
 # bad SECTION_TEXT KEY VALUE LINE: the key with that value is refused at LINE
 bad() {
 	printf "$1\t%s = %s\n" "$2" "$3" >"$P"
-	expect 3 "$2 = '$3' refused" -- sg --policy "$P" check
-	grep_out "signgate: denied: $P:$4: " "  ...with the file and line $4"
+	expect 1 "$2 = '$3' refused" -- sg --policy "$P" check
+	grep_out "signgate: error: $P:$4: " "  ...with the file and line $4"
 }
 for kv in protectedBranch= remote= "remote=a b" "remote=-x" "remote=--upload-pack=touch" firstParent=maybe \
 	requiredReviews=abc requiredReviews=-1 requiredReviews=99999999999999999999 reviewSource=carrier-pigeon \
@@ -54,22 +54,22 @@ for kv in push= push=-oops "push=--upload-pack=touch /tmp/x"; do bad "$G[notes]\
 for t in '[unknown]\n\tx = 1\n' '[profile]\n\tformat = cms\n' '[revoked "NOTHEX"]\n\tsince = 2026-01-01T00:00:00Z\n' \
 	'[gate "sub"]\n\tx = 1\n' '\tprotectedBranch\n' '\t= x\n'; do
 	printf "$G$t" >"$P"
-	expect 3 "refused: $(printf "$t" | tr '\n\t' '  ')" -- sg --policy "$P" check
-	grep_out "signgate: denied: $P:[34]: " "  ...with the file and line"
+	expect 1 "refused: $(printf "$t" | tr '\n\t' '  ')" -- sg --policy "$P" check
+	grep_out "signgate: error: $P:[34]: " "  ...with the file and line"
 done
 printf '[gate\n' >"$P"
-expect 3 "an unclosed section header" -- sg --policy "$P" check
+expect 1 "an unclosed section header" -- sg --policy "$P" check
 
 # include sections, in a policy FILE (the blob case is t0101)
 printf 'allowSelfReview = true\n' >"$TRASH/inc"
 for t in "[include]\n\tpath = $TRASH/inc\n" "[Include]\n\tpath = $TRASH/inc\n" "[includeIf \"gitdir:/\"]\n\tpath = $TRASH/inc\n" \
 	"[include \"x\"]\n\tpath = $TRASH/inc\n"; do
 	printf "$G$t" >"$P"
-	expect 3 "--policy FILE with $(printf "$t" | head -1)" -- sg --policy "$P" check
+	expect 1 "--policy FILE with $(printf "$t" | head -1)" -- sg --policy "$P" check
 	grep_out "include sections .* are not allowed" "  ...says includes are not allowed"
 done
 printf "$G\tinclude.path = $TRASH/inc\n" >"$P"
-expect 3 "include.path written as a dotted key" -- sg --policy "$P" check
+expect 1 "include.path written as a dotted key" -- sg --policy "$P" check
 
 # huge values and huge files
 v=$(head -c 200000 /dev/zero | tr '\0' a)
@@ -77,20 +77,20 @@ printf "$G\tprotectedBranch = %s\n" "$v" >"$P"
 expect 0 "a 200 kB glob is a valid (if odd) value" -- sg --policy "$P" check
 v=$(head -c 1100000 /dev/zero | tr '\0' a)
 printf "$G\treviewer = %s\n" "$v" >"$P"
-expect 3 "a policy over 1 MiB is refused" -- sg --policy "$P" check
+expect 1 "a policy over 1 MiB is refused" -- sg --policy "$P" check
 grep_out "$P" "  ...naming the file"
 { printf "$G"; i=0; while [ $i -lt 20000 ]; do printf '\tprotectedBranch = release/r%d\n' $i; i=$((i + 1)); done; } >"$P"
 expect 0 "20000 values of one key (under 1 MiB) load" -- sg --policy "$P" check
 printf "$G\trequiredReviews = 1\0\n" >"$P"
-expect 3 "a NUL byte in the policy" -- sg --policy "$P" check
+expect 1 "a NUL byte in the policy" -- sg --policy "$P" check
 
 # policy "files" that are not regular files: no hang; like any policy that
 # cannot be read, a denial (exit 3)
-expect 3 "--policy /dev/zero (a device) is refused without reading it" -- sg --policy /dev/zero check
+expect 1 "--policy /dev/zero (a device) is refused without reading it" -- sg --policy /dev/zero check
 mkfifo "$TRASH/fifo"
-expect 3 "--policy FIFO is refused without blocking" -- sg --policy "$TRASH/fifo" check
-expect 3 "--policy DIR is refused" -- sg --policy "$TRASH" check
+expect 1 "--policy FIFO is refused without blocking" -- sg --policy "$TRASH/fifo" check
+expect 1 "--policy DIR is refused" -- sg --policy "$TRASH" check
 printf "$G" >"$TRASH/real" && ln -s "$TRASH/real" "$TRASH/link"
-expect 3 "--policy SYMLINK is refused" -- sg --policy "$TRASH/link" check
-expect 3 "--policy '' is refused" -- sg --policy "" check
+expect 1 "--policy SYMLINK is refused" -- sg --policy "$TRASH/link" check
+expect 2 "--policy '' is refused" -- sg --policy "" check
 done_testing

@@ -352,8 +352,15 @@ static void test_errors(void **state)
 {
 	(void)state;
 	parse_fails("[gate]\nrequiredReviews = 1\n[gaet]\nremote = origin\n", "P:4: unknown section [gaet]");
-	parse_fails("[gate]\n\n  requiredReview = 2\n", "P:3: unknown key requiredreview in [gate]");
-	parse_fails("[profile \"r\"]\nkey = pkcs11:x\ncertt = /x\n", "P:3: unknown key certt in [profile \"r\"]");
+	parse_fails("[gate]\n\n  requiredReview = 2\n", "P:3: unknown key requiredReview in [gate]; "
+		    "did you mean requiredReviews? (keys: signgate-policy(5))");
+	parse_fails("[profile \"r\"]\nkey = pkcs11:x\ncertt = /x\n", "P:3: unknown key certt in [profile \"r\"]; "
+		    "did you mean cert?");
+	parse_fails("[gate]\nRequiredReveiws = 2\n", "P:2: unknown key RequiredReveiws in [gate]; "
+		    "did you mean requiredReviews?");
+	/* nothing close: no suggestion, the man page instead */
+	parse_fails("[gate]\nzzzzzzzz = 2\n", "P:2: unknown key zzzzzzzz in [gate]; check the spelling "
+		    "(keys: signgate-policy(5))");
 	parse_fails("[gate]\nrequiredReviews = two\n", "P:2: gate.requiredReviews = 'two' is not a non-negative integer");
 	parse_fails("[gate]\nrequiredReviews = -1\n", "P:2: gate.requiredReviews = '-1' is not a non-negative integer");
 	parse_fails("[gate]\nrequiredReviews = 2x\n", "P:2:");
@@ -639,7 +646,7 @@ static void test_load_main_blob(void **state)
 	sh_ok("git -C %s commit -q -am bad", wd);
 	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
 	assert_string_equal(sg_error_last(), ".signgate at refs/heads/main:3: unknown key bogus in [gate]; "
-			    "check the spelling (see docs/signgate-policy.md)");
+			    "check the spelling (keys: signgate-policy(5))");
 	/* includes in the blob are refused */
 	write_text(file, "[gate]\n\trequiredReviews = 1\n[include]\n\tpath = /etc/gitconfig\n");
 	sh_ok("git -C %s commit -q -am inc", wd);
@@ -667,17 +674,18 @@ static void test_load_master_and_missing(void **state)
 		snprintf(f, sizeof(f), "%s.signgate", git_repository_workdir(repo));
 		write_text(f, P_MAIN);
 	}
-	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
+	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ENOTFOUND);
 	assert_null(p);
 	assert_non_null(strstr(sg_error_last(), "no policy: no .signgate on refs/heads/main"));
-	assert_non_null(strstr(sg_error_last(), "commit one or pass --policy"));
+	assert_non_null(strstr(sg_error_last(), "or pass --policy FILE"));
 	git_repository_free(repo);
 
 	/* main exists without .signgate: no fallback to anything else */
 	repo = make_repo("r4", "main", NULL);
 	sh_ok("git -C %s/r4 branch master", tmp);
-	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
-	assert_string_equal(sg_error_last(), "no policy: no .signgate on refs/heads/main; commit one or pass --policy");
+	assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ENOTFOUND);
+	assert_string_equal(sg_error_last(), "no policy: no .signgate on refs/heads/main; commit one there "
+			    "(`signgate init` writes one) or pass --policy FILE");
 	git_repository_free(repo);
 
 	/* a symlink named .signgate is not a policy */
