@@ -112,8 +112,18 @@ static int pre_receive(sg_cli *cli)
 
 	if ((err = read_updates(&u, "refs/tags/", "refs/notes/", &relevant)) < 0 || !relevant)
 		goto done;
-	if ((err = open_repo_env(&repo, cli)) < 0 || (err = sg_prereceive_quarantine(repo)) < 0 ||
-	    (err = sg_cli_load_policy(&pol, repo, cli)) < 0)
+	if ((err = open_repo_env(&repo, cli)) < 0 || (err = sg_prereceive_quarantine(repo)) < 0)
+		goto done;
+	if ((err = sg_policy_load(&pol, repo, cli->policy_file)) == SG_ENOTFOUND) {
+		/* the pusher cannot pass --policy: say what the server's administrator sets */
+		err = sg_error_set(SG_ERROR, "this server has no signgate policy (no .signgate on the "
+				   "branch it reads, no signgate.policyFile), so release tags and signing notes "
+				   "cannot be judged; the administrator of %s sets one there: git config "
+				   "signgate.policyFile /path/to/policy, or a .signgate committed on the "
+				   "protected branch (pushed before any release tag)", git_repository_path(repo));
+		goto done;
+	}
+	if (err < 0)
 		goto done;
 	err = sg_prereceive_check(&denials, &accepted, repo, pol, &u);
 	if (cli->verbosity >= 0)

@@ -74,4 +74,8 @@ int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, co
 /* Convenience: write whole content atomically. */
 int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Remove a private temporary folder and everything in it (symlinks are
+ * removed, never followed). Best effort. */
+void sg_file_remove_tree(const char *dir);
+
 #endif

@@ -80,6 +80,18 @@ int sg_git_command_is_transfer(const char *cmd);
 
 /* ---- pre-receive (prereceive.c) ---- */
 
+/* The refs the gate reads (branches, remote-tracking refs, notes) as they
+ * will be after every update of a push, in a private bare repository that
+ * shares `repo`'s objects (pushview.c). */
+typedef struct sg_push_view {
+	git_repository *repo;
+	char *dir;
+} sg_push_view;
+/* 1 when the push moves a branch or remote-tracking ref. */
+int sg_push_moves_branches(const sg_ref_updates *u);
+int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_ref_updates *u);
+void sg_push_view_close(sg_push_view *v);
+
 /* Judge a push. SG_EDENIED with every reason in `denials` when anything is
  * refused; the push is all or nothing. */
 int sg_prereceive_check(sg_strlist *denials, sg_strlist *accepted, git_repository *repo,

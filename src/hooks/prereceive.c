@@ -397,6 +397,7 @@ static void audit_push(git_repository *repo, const sg_strlist *denials, const sg
 int sg_prereceive_check(sg_strlist *denials, sg_strlist *accepted, git_repository *repo,
 			const sg_policy *pol, const sg_ref_updates *u)
 {
+	sg_push_view view = { NULL, NULL };
 	size_t i;
 	int err = SG_OK, judged = 0;
 	char line[2048];
@@ -407,7 +408,10 @@ int sg_prereceive_check(sg_strlist *denials, sg_strlist *accepted, git_repositor
 
 		if (tag && !git_oid_is_zero(&up->new_id)) {
 			judged = 1;
-			err = check_tag(denials, accepted, repo, pol, u, tag, &up->new_id);
+			/* a tag is judged against the branches as the whole push leaves them */
+			if (!view.repo && sg_push_moves_branches(u) && (err = sg_push_view_open(&view, repo, u)) < 0)
+				break;
+			err = check_tag(denials, accepted, view.repo ? view.repo : repo, pol, u, tag, &up->new_id);
 		} else if (is_protected_notes_ref(pol, up->ref)) {
 			judged = 1;
 			if ((err = check_notes_update(repo, up)) == SG_EDENIED) {
@@ -418,6 +422,7 @@ int sg_prereceive_check(sg_strlist *denials, sg_strlist *accepted, git_repositor
 			}
 		}
 	}
+	sg_push_view_close(&view);
 	if (err < 0)
 		return err;
 	if (judged)

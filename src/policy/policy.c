@@ -271,7 +271,7 @@ int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_fil
 		}
 		ret = resolve_ref(&ref, repo, pref);
 		if (ret == SG_ENOTFOUND)
-			ret = sg_error_set(SG_ERROR, "no policy: signgate.policyRef %s does not exist; "
+			ret = sg_error_set(SG_ENOTFOUND, "no policy: signgate.policyRef %s does not exist; "
 					   "fetch it, fix the setting, or pass --policy", pref);
 		if (ret < 0)
 			goto done;

@@ -729,7 +729,7 @@ static void test_load_origin_head(void **state)
 	{
 		sg_policy *p = NULL;
 		sh_ok("git -C %s config signgate.policyRef refs/heads/nope", dir);
-		assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
+		assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ENOTFOUND);
 		assert_non_null(strstr(sg_error_last(), "signgate.policyRef refs/heads/nope does not exist"));
 		sh_ok("git -C %s config signgate.policyRef policy-branch", dir);
 		assert_int_equal(sg_policy_load(&p, repo, NULL), SG_ERROR);
