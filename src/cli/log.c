@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,29 +58,15 @@ static int wanted(const sg_logged_event *le, const log_opts *o)
 	return 1;
 }
 
-static int revocation_wanted(const sg_revocation *r, const sg_event_log *log, const char *keep,
-			     const log_opts *o)
-{
-	size_t i;
-
-	if (o->cert)
-		return hex_prefix(r->cert_sha256, o->cert);
-	if (!o->artifact)
-		return 1;
-	for (i = 0; i < log->n; i++)
-		if (keep[i] && hex_prefix(sg_event_signer(&log->v[i].ev), r->cert_sha256))
-			return 1;
-	return 0;
-}
-
-/* "Artifact-Sha256" -> "artifact_sha256" */
-static void json_key(char *out, size_t outlen, const char *key)
+/* "Artifact-Sha256" -> "artifact_sha256" (keys are ASCII: [A-Za-z0-9-]) */
+static size_t json_key(char *out, size_t outlen, const char *key)
 {
 	size_t i;
 
 	for (i = 0; key[i] && i + 1 < outlen; i++)
-		out[i] = key[i] == '-' ? '_' : (char)tolower((unsigned char)key[i]);
+		out[i] = key[i] == '-' ? '_' : key[i] >= 'A' && key[i] <= 'Z' ? (char)(key[i] + 32) : key[i];
 	out[i] = '\0';
+	return i;
 }
 
 /* A JSON string for a note value. A note is just bytes: a value that is
@@ -106,16 +93,6 @@ static int dump_to_buf(const char *data, size_t len, void *payload)
 	return sg_buf_put(payload, data, len) == SG_OK ? 0 : -1;
 }
 
-/* a, b, c appended in turn (printf is most of the time `log --json` takes) */
-static int put3(sg_buf *buf, const char *a, const char *b, const char *c)
-{
-	int err = sg_buf_puts(buf, a);
-
-	if (err == SG_OK)
-		err = sg_buf_puts(buf, b);
-	return err == SG_OK ? sg_buf_puts(buf, c) : err;
-}
-
 /* Append `v` as a JSON string. jansson does every escape; it is skipped
  * only when escaping provably changes nothing (printable ASCII without '"'
  * or '\\': digests, dates, paths), which is most values and most of the
@@ -126,10 +103,15 @@ static int json_put_string(sg_buf *b, const char *v)
 	json_t *j;
 	int rc;
 
+	int err;
+
 	while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
 		p++;
-	if (*p == '\0')
-		return put3(b, "\"", v, "\"");
+	if (*p == '\0') {
+		if ((err = sg_buf_put(b, "\"", 1)) == SG_OK && (err = sg_buf_put(b, v, (size_t)(p - (const unsigned char *)v))) == SG_OK)
+			err = sg_buf_put(b, "\"", 1);
+		return err;
+	}
 	if (!(j = json_value(v)))
 		return sg_error_set(SG_ERROR, "out of memory");
 	rc = json_dump_callback(j, dump_to_buf, b, JSON_ENCODE_ANY);
@@ -140,31 +122,94 @@ static int json_put_string(sg_buf *b, const char *v)
 /* One member; keys are ours ([a-z0-9_], see json_key). */
 static int json_member(sg_buf *b, int *first, const char *key, const char *value)
 {
-	int err = put3(b, *first ? "{\"" : ", \"", key, "\": ");
+	int err = *first ? sg_buf_put(b, "{\"", 2) : sg_buf_put(b, ", \"", 3);
 
+	if (err == SG_OK && (err = sg_buf_puts(b, key)) == SG_OK)
+		err = sg_buf_put(b, "\": ", 3);
 	*first = 0;
 	return err == SG_OK ? json_put_string(b, value) : err;
 }
 
-/* A note field that holds a count or a size is a JSON number (DESIGN.md 1). */
-static int json_member_typed(sg_buf *b, int *first, const char *key, const char *value)
+/* One member, in one append when the value needs no escape (most do not:
+ * digests, dates, paths); keys are ours ([a-z0-9_], see json_key). */
+static int json_member_fast(sg_buf *b, int *first, const char *key, size_t klen, const char *value)
 {
-	size_t n = strlen(key), digits = strspn(value, "0123456789");
+	const unsigned char *p = (const unsigned char *)value;
+	size_t vlen;
+	char *w;
 	int err;
 
-	if (!((n > 5 && !strcmp(key + n - 5, "_size")) || (n > 6 && !strcmp(key + n - 6, "_count"))) ||
-	    !digits || value[digits] || digits > 15 || (value[0] == '0' && digits > 1))
+	while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+		p++;
+	if (*p)
 		return json_member(b, first, key, value);
-	err = put3(b, *first ? "{\"" : ", \"", key, "\": ");
+	vlen = (size_t)(p - (const unsigned char *)value);
+	if ((err = sg_buf_grow(b, b->size + klen + vlen + 8)) < 0)
+		return err;
+	w = b->ptr + b->size;
+	if (*first)
+		*w++ = '{';
+	else {
+		*w++ = ',';
+		*w++ = ' ';
+	}
+	*w++ = '"';
+	memmove(w, key, klen); /* (gcc inlines memcpy of these short copies as a slow rep movsq) */
+	w += klen;
+	memcpy(w, "\": \"", 4);
+	w += 4;
+	memmove(w, value, vlen);
+	w += vlen;
+	*w++ = '"';
+	*w = '\0';
+	b->size = (size_t)(w - b->ptr);
 	*first = 0;
-	return err == SG_OK ? sg_buf_puts(b, value) : err;
+	return SG_OK;
+}
+
+/* A note field that holds a count or a size is a JSON number (DESIGN.md 1). */
+static int json_member_typed(sg_buf *b, int *first, const char *key, size_t klen, const char *value)
+{
+	size_t digits = strspn(value, "0123456789");
+	int err;
+
+	if (!((klen > 5 && !strcmp(key + klen - 5, "_size")) || (klen > 6 && !strcmp(key + klen - 6, "_count"))) ||
+	    !digits || value[digits] || digits > 15 || (value[0] == '0' && digits > 1))
+		return json_member_fast(b, first, key, klen, value);
+	err = *first ? sg_buf_put(b, "{\"", 2) : sg_buf_put(b, ", \"", 3);
+	if (err == SG_OK && (err = sg_buf_put(b, key, klen)) == SG_OK && (err = sg_buf_put(b, "\": ", 3)) == SG_OK)
+		err = sg_buf_put(b, value, digits);
+	*first = 0;
+	return err;
+}
+
+/* Timestamped before the revocation (a streamed event's time is read only here). */
+static int still_valid(const sg_logged_event *le, const sg_revocation *r)
+{
+	time_t t = sg_event_ts_time(&le->ev);
+
+	return t && t < r->since;
+}
+
+/* FNV-1a of a JSON key: field names compare by it before strcasecmp. */
+static uint32_t key_hash(const char *k)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 16777619u;
+	return h;
 }
 
 static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol)
 {
 	const sg_revocation *r = sg_event_revocation(pol, &le->ev);
+	static const char *const meta_keys[6] = { "type", "commit", "notes_ref", "revoked", "still_valid",
+						  "signgate_event" };
+	static uint32_t meta[6];
+	uint32_t hash[SG_EVENT_FIELDS_MAX];
 	char key[160];
-	size_t i, j;
+	size_t i, j, k, klen;
 	int first = 1, err;
 
 	err = json_member(b, &first, "type", "event");
@@ -172,26 +217,29 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 		err = json_member(b, &first, "commit", le->commit);
 	if (err == SG_OK)
 		err = json_member(b, &first, "notes_ref", le->notes_ref);
+	if (!meta[0])
+		for (k = 0; k < 6; k++)
+			meta[k] = key_hash(meta_keys[k]);
 	for (i = 0; i < le->ev.n && err == SG_OK; i++) {
-		json_key(key, sizeof(key), le->ev.f[i].key);
-		if (strcmp(key, "signgate_event") == 0)
-			snprintf(key, sizeof(key), "event");
+		klen = json_key(key, sizeof(key), le->ev.f[i].key);
+		hash[i] = key_hash(key);
 		/* first wins; the meta keys and "revoked" are never overwritten */
-		if (!strcmp(key, "type") || !strcmp(key, "commit") || !strcmp(key, "notes_ref") ||
-		    !strcmp(key, "revoked") || !strcmp(key, "still_valid"))
+		for (k = 0; k < 6 && !(hash[i] == meta[k] && strcmp(key, meta_keys[k]) == 0); k++)
+			;
+		if (k == 5)
+			klen = (size_t)snprintf(key, sizeof(key), "event");
+		else if (k < 5)
 			continue;
 		for (j = 0; j < i; j++)
-			if (tolower((unsigned char)*le->ev.f[j].key) == tolower((unsigned char)*le->ev.f[i].key) &&
-			    strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
+			if (hash[j] == hash[i] && strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
 				break;
 		if (j == i)
-			err = json_member_typed(b, &first, key, le->ev.f[i].value);
+			err = json_member_typed(b, &first, key, klen, le->ev.f[i].value);
 	}
 	if (err == SG_OK)
 		err = sg_buf_printf(b, ", \"revoked\": %s", r ? "true" : "false");
 	if (err == SG_OK && r)
-		err = sg_buf_printf(b, ", \"still_valid\": %s",
-				    le->ts_time && le->ts_time < r->since ? "true" : "false");
+		err = sg_buf_printf(b, ", \"still_valid\": %s", still_valid(le, r) ? "true" : "false");
 	return err == SG_OK ? sg_buf_puts(b, "}") : err;
 }
 
@@ -235,7 +283,7 @@ static void print_event(const sg_logged_event *le, const sg_policy *pol, const c
 	if (r)
 		printf("    %s%-*s %s since %s (%s): %s%s\n", c->red, (int)w + 1, "REVOKED:", signer,
 		       r->since_text, r->reason ? r->reason : "",
-		       le->ts_time && le->ts_time < r->since ? "timestamped before, still valid"
+		       still_valid(le, r) ? "timestamped before, still valid"
 							     : "this signature no longer verifies",
 		       c->off);
 	printf("\n");
@@ -259,58 +307,126 @@ static int json_flush(sg_buf *b, int last)
 	return SG_OK;
 }
 
-static int output(const sg_cli *cli, const sg_event_log *log, const char *keep,
-		  const sg_policy *pol, const log_opts *o)
+typedef struct out_state {
+	const sg_cli *cli;
+	const sg_policy *pol;
+	const log_opts *o;
+	colors c;
+	sg_buf json;
+	size_t shown, elements;
+	char *rev_shown;          /* per revocation: a shown event was signed by it */
+} out_state;
+
+static int json_element(out_state *st)
 {
-	colors c = { "", "", "", "" };
-	sg_buf json = SG_BUF_INIT;
-	size_t i, shown = 0, elements = 0;
+	return sg_buf_puts(&st->json, st->elements++ ? ",\n  " : "[\n  ");
+}
+
+/* One event, written as soon as it is read. */
+static int show_event(out_state *st, const sg_logged_event *le)
+{
+	size_t i;
+	int err;
+
+	if (!wanted(le, st->o))
+		return SG_OK;
+	st->shown++;
+	for (i = 0; st->pol && i < st->pol->nrevoked; i++)
+		if (hex_prefix(sg_event_signer(&le->ev), st->pol->revoked[i].cert_sha256))
+			st->rev_shown[i] = 1;
+	if (!st->cli->json) {
+		print_event(le, st->pol, &st->c);
+		return ferror(stdout) ? sg_error_set(SG_ERROR, "cannot write the output") : SG_OK;
+	}
+	if ((err = json_element(st)) == SG_OK && (err = event_json(&st->json, le, st->pol)) == SG_OK)
+		err = json_flush(&st->json, 0);
+	return err;
+}
+
+static int show_revocations(out_state *st)
+{
+	size_t i;
 	int err = SG_OK;
 
-	if (!cli->json && sg_cli_color())
-		c = (colors){ "\033[33m", "\033[2m", "\033[31m", "\033[m" };
-	for (i = 0; i < log->n && err == SG_OK; i++) {
-		if (!keep[i])
+	for (i = 0; st->pol && i < st->pol->nrevoked && err == SG_OK; i++) {
+		const sg_revocation *r = &st->pol->revoked[i];
+
+		if (st->o->cert ? !hex_prefix(r->cert_sha256, st->o->cert) : st->o->artifact && !st->rev_shown[i])
 			continue;
-		shown++;
-		if (!cli->json) {
-			print_event(&log->v[i], pol, &c);
-			continue;
-		}
-		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK &&
-		    (err = event_json(&json, &log->v[i], pol)) == SG_OK)
-			err = json_flush(&json, 0);
+		if (!st->cli->json)
+			print_revocation(r, &st->c);
+		else if ((err = json_element(st)) == SG_OK)
+			err = revocation_json(&st->json, r);
 	}
-	for (i = 0; pol && i < pol->nrevoked && err == SG_OK; i++) {
-		if (!revocation_wanted(&pol->revoked[i], log, keep, o))
-			continue;
-		if (!cli->json) {
-			print_revocation(&pol->revoked[i], &c);
-			continue;
-		}
-		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK)
-			err = revocation_json(&json, &pol->revoked[i]);
-	}
-	/* bad paragraphs were skipped: said on stderr, and as elements of their own */
-	for (i = 0; i < log->warnings.n && err == SG_OK; i++) {
+	return err;
+}
+
+/* The events to list: an index lookup for --artifact / --cert, the notes
+ * of the range's commits, else every event; newest first. The bad
+ * paragraphs of the notes read (the range's, else all) go to warnings. */
+static int select_events(sg_event_sel *sel, sg_strlist *warnings, const sg_event_source *src,
+			 const log_opts *o)
+{
+	int err;
+
+	if (o->range)
+		err = sg_event_select_range(sel, warnings, src, o->range);
+	else if (o->artifact)
+		err = sg_event_select_key(sel, src, SG_INDEX_ARTIFACT, o->artifact);
+	else if (o->cert)
+		err = sg_event_select_key(sel, src, SG_INDEX_SIGNER, o->cert);
+	else
+		err = sg_event_select_all(sel, src);
+	if (err == SG_OK && !o->range)
+		err = sg_event_source_warnings(warnings, NULL, src);
+	if (err == SG_OK)
+		sg_event_sel_sort(sel, src);
+	return err;
+}
+
+/* Bad paragraphs were skipped: said on stderr, and as elements of their own. */
+static int show_warnings(out_state *st, const sg_strlist *warnings)
+{
+	size_t i;
+	int err = SG_OK;
+
+	for (i = 0; i < warnings->n && err == SG_OK; i++) {
 		int first = 1;
 
-		if (!cli->json) {
-			sg_cli_info(cli, "signgate: warning: %s\n", log->warnings.v[i]);
+		if (!st->cli->json) {
+			sg_cli_info(st->cli, "signgate: warning: %s\n", warnings->v[i]);
 			continue;
 		}
-		if ((err = sg_buf_puts(&json, elements++ ? ",\n  " : "[\n  ")) == SG_OK &&
-		    (err = json_member(&json, &first, "type", "warning")) == SG_OK &&
-		    (err = json_member(&json, &first, "message", log->warnings.v[i])) == SG_OK)
-			err = sg_buf_puts(&json, "}");
+		if ((err = json_element(st)) == SG_OK &&
+		    (err = json_member(&st->json, &first, "type", "warning")) == SG_OK &&
+		    (err = json_member(&st->json, &first, "message", warnings->v[i])) == SG_OK)
+			err = sg_buf_puts(&st->json, "}");
 	}
-	if (cli->json && err == SG_OK && (err = sg_buf_puts(&json, elements ? "\n]\n" : "[]\n")) == SG_OK)
-		err = json_flush(&json, 1);
-	sg_buf_dispose(&json);
-	sg_cli_verbose(cli, "signgate: %zu event%s shown of %zu, from %zu note%s; %zu paragraph%s "
-		       "that %s not signgate events skipped\n", shown, shown == 1 ? "" : "s", log->n,
-		       log->notes, log->notes == 1 ? "" : "s", log->skipped,
-		       log->skipped == 1 ? "" : "s", log->skipped == 1 ? "is" : "are");
+	return err;
+}
+
+static int output(out_state *st, sg_event_source *src, const sg_event_sel *sel, const sg_strlist *warnings)
+{
+	sg_logged_event le;
+	size_t i;
+	int err = SG_OK;
+
+	if (!st->cli->json && sg_cli_color())
+		st->c = (colors){ "\033[33m", "\033[2m", "\033[31m", "\033[m" };
+	for (i = 0; i < sel->n && err == SG_OK; i++)
+		if ((err = sg_event_source_read(&le, src, &sel->v[i])) == SG_OK)
+			err = show_event(st, &le);
+	if (err == SG_OK)
+		err = show_revocations(st);
+	if (err == SG_OK)
+		err = show_warnings(st, warnings);
+	if (st->cli->json && err == SG_OK &&
+	    (err = sg_buf_puts(&st->json, st->elements ? "\n]\n" : "[]\n")) == SG_OK)
+		err = json_flush(&st->json, 1);
+	sg_cli_verbose(st->cli, "signgate: %zu event%s shown of %zu read, from %zu note%s; %zu paragraph%s "
+		       "that %s not signgate events skipped\n", st->shown, st->shown == 1 ? "" : "s", sel->n,
+		       src->notes, src->notes == 1 ? "" : "s", src->skipped, src->skipped == 1 ? "" : "s",
+		       src->skipped == 1 ? "is" : "are");
 	return err;
 }
 
@@ -319,12 +435,13 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	log_opts o = { NULL, NULL, NULL };
 	git_repository *repo = NULL;
 	sg_policy *pol = NULL;
-	sg_strlist refs = SG_STRLIST_INIT;
-	sg_event_log log = { 0 };
-	char *keep = NULL;
-	size_t i;
-	int err;
+	sg_strlist refs = SG_STRLIST_INIT, warnings = SG_STRLIST_INIT;
+	sg_event_source src;
+	sg_event_sel sel = { 0 };
+	out_state st;
+	int err, opened = 0;
 
+	memset(&st, 0, sizeof(st));
 	if (parse(&o, argc, argv) < 0)
 		return sg_cli_usage(usage_text);
 	/* `log` only displays what the notes say (verify checks signatures
@@ -345,22 +462,29 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	} else if (err < 0) {
 		goto done;
 	}
-	if ((err = sg_verify_notes_refs(&refs, pol)) < 0 ||
-	    (err = sg_event_log_collect(&log, repo, &refs, o.range)) < 0)
+	if ((err = sg_verify_notes_refs(&refs, pol)) < 0 || (err = sg_event_source_open(&src, repo, &refs)) < 0)
 		goto done;
-	sg_event_log_sort(&log);
-	if (!(keep = calloc(log.n + 1, 1))) {
+	opened = 1;
+	if ((err = select_events(&sel, &warnings, &src, &o)) < 0)
+		goto done;
+	st.cli = cli;
+	st.pol = pol;
+	st.o = &o;
+	st.c = (colors){ "", "", "", "" };
+	if (pol && pol->nrevoked && !(st.rev_shown = calloc(pol->nrevoked, 1))) {
 		err = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
 	}
-	for (i = 0; i < log.n; i++)
-		keep[i] = (char)wanted(&log.v[i], &o);
 	sg_cli_pager_start(cli);
-	err = output(cli, &log, keep, pol, &o);
+	err = output(&st, &src, &sel, &warnings);
 done:
-	free(keep);
-	sg_event_log_release(&log);
+	free(st.rev_shown);
+	sg_buf_dispose(&st.json);
+	sg_event_sel_release(&sel);
+	if (opened)
+		sg_event_source_release(&src);
 	sg_strlist_release(&refs);
+	sg_strlist_release(&warnings);
 	sg_policy_free(pol);
 	git_repository_free(repo);
 	if (err == SG_EUSAGE)

@@ -283,7 +283,7 @@ int sg_cmd_revoke(sg_cli *cli, int argc, char **argv)
 		sg_error_clear();
 	}
 	if ((err = sg_verify_notes_refs(&refs, pol)) < 0 ||
-	    (err = sg_event_log_collect(&log, repo, &refs, NULL)) < 0 ||
+	    (err = sg_event_log_by_signer(&log, repo, &refs, o.cert)) < 0 ||
 	    (err = write_entry(path, &o)) < 0 || (err = tally(&im, &log, &o)) < 0)
 		goto done;
 	sg_event_log_sort(&log);

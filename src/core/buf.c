@@ -43,7 +43,9 @@ int sg_buf_put(sg_buf *b, const void *data, size_t len)
 
 	if (len > ((size_t)-1) - b->size - 1)
 		return sg_error_set(SG_ERROR, "out of memory");
-	if ((err = sg_buf_grow(b, b->size + len)) < 0)
+	/* fast path: room already there (the common case of many small puts) */
+	if ((b->size + len + 1 > b->asize || (b->max && b->size + len > b->max)) &&
+	    (err = sg_buf_grow(b, b->size + len)) < 0)
 		return err;
 	if (len)
 		memcpy(b->ptr + b->size, data, len);

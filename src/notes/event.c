@@ -31,14 +31,17 @@ static int is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-/* Control characters (C0 and DEL) become spaces in place. */
+/* Control characters (C0 and DEL) become spaces in place (branch-free:
+ * every value of every event read goes through here). */
 static void sanitize(char *s, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
-			s[i] = ' ';
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		s[i] = (char)((c < 0x20 || c == 0x7f) ? ' ' : c);
+	}
 }
 
 /* Trim [*s, *s + *len) of surrounding whitespace. */
@@ -150,6 +153,25 @@ const char *sg_event_get(const sg_event *e, const char *key)
 	return NULL;
 }
 
+int sg_event_copy(sg_event *dst, const sg_event *src)
+{
+	size_t i;
+	int err = SG_OK;
+
+	for (i = 0; i < src->n && err == SG_OK; i++)
+		err = event_push(dst, src->f[i].key, strlen(src->f[i].key), src->f[i].value,
+				 strlen(src->f[i].value));
+	if (err < 0)
+		sg_event_release(dst);
+	return err;
+}
+
+const char *sg_event_signer(const sg_event *ev)
+{
+	const char *s = sg_event_get(ev, "Signer-Cert-Sha256");
+	return s ? s : sg_event_get(ev, "Signer-Key-Fingerprint");
+}
+
 void sg_event_release(sg_event *e)
 {
 	size_t i;
@@ -198,14 +220,13 @@ fail:
 
 /* --- parsing ------------------------------------------------------------ */
 
+/* One paragraph is parsed in place, in a copy held by the scratch: keys and
+ * values are cut out of it with NULs, continuation lines are joined by
+ * moving them left. No allocation per field: `log` parses every event of
+ * the history this way. */
+
 #define SG_STR_(x) #x
 #define SG_STR(x) SG_STR_(x)
-
-typedef struct parser {
-	sg_event *ev;
-	size_t n, alloc;
-	size_t fields; /* over all events */
-} parser;
 
 static int line_blank(const char *s, size_t len)
 {
@@ -218,143 +239,196 @@ static int line_blank(const char *s, size_t len)
 }
 
 /* "Key: value" (spaces allowed before the colon, as git does). */
-static int split_field(const char *s, size_t len, const char **k, size_t *klen,
-		       const char **v, size_t *vlen)
+static int split_field(const char *s, size_t len, size_t *klen, size_t *voff, size_t *vlen)
 {
 	const char *colon = memchr(s, ':', len);
+	const char *v;
 
 	if (!colon)
 		return 0;
-	*k = s;
 	*klen = (size_t)(colon - s);
 	while (*klen && (s[*klen - 1] == ' ' || s[*klen - 1] == '\t'))
 		(*klen)--;
-	if (!key_valid(*k, *klen))
+	if (!key_valid(s, *klen))
 		return 0;
-	*v = colon + 1;
+	v = colon + 1;
 	*vlen = len - (size_t)(colon + 1 - s);
-	trim(v, vlen);
+	trim(&v, vlen);
+	*voff = (size_t)(v - s);
 	return 1;
-}
-
-static int word_valid(const char *s, size_t len)
-{
-	return key_valid(s, len);
 }
 
 enum { PARA_OTHER = 0, PARA_EVENT = 1, PARA_BAD = 2 };
 
-/* Parse one paragraph [p, end): PARA_EVENT (moved into *ev), PARA_OTHER
- * when it does not start with "Signgate-Event: WORD" (a remark, an
- * attestation), PARA_BAD with *why when it does but is not a well-formed
- * event, < 0 on error. */
-static int parse_paragraph(sg_event *ev, const char **why, const char *p, const char *end)
+/* The field being read: its value is [v, v + vlen) in the scratch copy. */
+typedef struct cur_field {
+	char *key, *v;
+	size_t vlen;
+} cur_field;
+
+/* Close the current field: sanitize, trim, cut with NULs, append.
+ * PARA_EVENT done, PARA_BAD too many fields, < 0 error. */
+static int field_close(sg_event_scratch *s, cur_field *c, const char **why)
 {
-	sg_event e = { NULL, 0 };
-	sg_buf val = SG_BUF_INIT;
-	const char *cur_k = NULL;
-	size_t cur_klen = 0;
-	int first = 1, ret = PARA_BAD, err;
+	const char *v = c->v;
+	size_t n = c->vlen;
+
+	if (s->ev.n >= SG_EVENT_FIELDS_MAX) {
+		*why = "too many fields";
+		return PARA_BAD;
+	}
+	if (s->ev.n == s->fcap) {
+		size_t cap = s->fcap ? 2 * s->fcap : 32;
+		sg_event_field *f = realloc(s->ev.f, cap * sizeof(*f));
+
+		if (!f)
+			return sg_error_set(SG_ERROR, "out of memory");
+		s->ev.f = f;
+		s->fcap = cap;
+	}
+	sanitize(c->v, c->vlen);
+	trim(&v, &n);
+	((char *)v)[n] = '\0';
+	s->ev.f[s->ev.n].key = c->key;
+	s->ev.f[s->ev.n].value = (char *)v;
+	s->ev.n++;
+	return PARA_EVENT;
+}
+
+/* A continuation line [p, p + len) of the current field: " " and its
+ * trimmed text move left to the end of the value. */
+static int field_continue(cur_field *c, char *p, size_t len, const char **why)
+{
+	const char *v = p;
+	size_t vlen = len;
+
+	trim(&v, &vlen);
+	if (!vlen) {
+		/* a blank line: never inside one paragraph as the note is split */
+		*why = "a blank line inside the paragraph";
+		return PARA_BAD;
+	}
+	if (c->vlen + 1 + vlen > SG_EVENT_PARSE_VALUE_MAX) {
+		*why = "a value is over the size limit";
+		return PARA_BAD;
+	}
+	if (c->vlen)
+		c->v[c->vlen++] = ' ';
+	memmove(c->v + c->vlen, v, vlen);
+	c->vlen += vlen;
+	return PARA_EVENT;
+}
+
+/* The first line: "Signgate-Event: WORD", else not an event at all. */
+static int first_line(const char *p, size_t klen, size_t voff, size_t vlen, const char **why)
+{
+	if (klen != strlen(SG_EVENT_KEY) || strncasecmp(p, SG_EVENT_KEY, klen) != 0)
+		return PARA_OTHER;
+	if (!key_valid(p + voff, vlen)) {
+		*why = "the event type is not one word";
+		return PARA_BAD;
+	}
+	return PARA_EVENT;
+}
+
+/* Parse the lines of the copy at s->buf (len bytes): PARA_EVENT (in
+ * s->ev), PARA_OTHER when it does not start with "Signgate-Event: WORD" (a
+ * remark, an attestation), PARA_BAD with *why when it does but is not a
+ * well-formed event, < 0 on error. */
+static int parse_lines(sg_event_scratch *s, size_t len, const char **why)
+{
+	char *p = s->buf, *end = s->buf + len;
+	cur_field c = { NULL, NULL, 0 };
+	int r;
 
 	*why = "a line is not \"Key: value\"";
 	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol ? eol + 1 : end;
-		size_t len = (size_t)((eol ? eol : end) - p);
-		const char *k, *v;
-		size_t klen, vlen;
+		char *eol = memchr(p, '\n', (size_t)(end - p));
+		char *next = eol ? eol + 1 : end;
+		size_t llen = (size_t)((eol ? eol : end) - p), klen, voff, vlen;
 
-		if (len && p[len - 1] == '\r')
-			len--;
+		if (llen && p[llen - 1] == '\r')
+			llen--;
 		if (p[0] == ' ' || p[0] == '\t') {
 			/* continuation of the previous value, git trailer style */
-			if (first) {
-				ret = PARA_OTHER;
-				goto done;
-			}
-			v = p;
-			vlen = len;
-			trim(&v, &vlen);
-			if (!vlen) {
-				p = next;
-				continue;
-			}
+			if (!c.key)
+				return PARA_OTHER;
 			/* The event type is one word: a continuation of the
 			 * first field would make "sign" into "sign revoke". */
-			if (e.n == 0) {
+			if (s->ev.n == 0) {
 				*why = "the event type is continued on a second line";
-				goto done;
+				return PARA_BAD;
 			}
-			if (val.size + 1 + vlen > SG_EVENT_PARSE_VALUE_MAX) {
-				*why = "a value is over the size limit";
-				goto done;
-			}
-			if ((val.size && (err = sg_buf_put(&val, " ", 1)) < 0) ||
-			    (err = sg_buf_put(&val, v, vlen)) < 0) {
-				ret = err;
-				goto done;
-			}
+			if ((r = field_continue(&c, p, llen, why)) != PARA_EVENT)
+				return r;
 			p = next;
 			continue;
 		}
-		if (!split_field(p, len, &k, &klen, &v, &vlen)) {
-			if (first)
-				ret = PARA_OTHER;
-			goto done;
+		if (!split_field(p, llen, &klen, &voff, &vlen))
+			return c.key ? PARA_BAD : PARA_OTHER;
+		if (!c.key) {
+			if ((r = first_line(p, klen, voff, vlen, why)) != PARA_EVENT)
+				return r;
+		} else if ((r = field_close(s, &c, why)) != PARA_EVENT) {
+			return r;
 		}
-		if (first) {
-			if (klen != strlen(SG_EVENT_KEY) || strncasecmp(k, SG_EVENT_KEY, klen) != 0) {
-				ret = PARA_OTHER;
-				goto done;
-			}
-			if (!word_valid(v, vlen)) {
-				*why = "the event type is not one word";
-				goto done;
-			}
-			first = 0;
-		} else {
-			if (e.n >= SG_EVENT_FIELDS_MAX) {
-				*why = "too many fields";
-				goto done;
-			}
-			if ((err = event_push(&e, cur_k, cur_klen, val.ptr ? val.ptr : "", val.size)) < 0) {
-				ret = err;
-				goto done;
-			}
-		}
-		cur_k = k;
-		cur_klen = klen;
-		sg_buf_clear(&val);
 		if (vlen > SG_EVENT_PARSE_VALUE_MAX) {
 			*why = "a value is over the size limit";
-			goto done;
+			return PARA_BAD;
 		}
-		if ((err = sg_buf_put(&val, v, vlen)) < 0) {
-			ret = err;
-			goto done;
-		}
+		p[klen] = '\0';
+		c.key = p;
+		c.v = p + voff;
+		c.vlen = vlen;
 		p = next;
 	}
-	if (first) {
-		ret = PARA_OTHER;
-		goto done;
+	if (!c.key)
+		return PARA_OTHER;
+	return field_close(s, &c, why);
+}
+
+/* One paragraph [p, p + len) into the scratch (see parse_lines). */
+static int parse_paragraph(sg_event_scratch *s, const char *p, size_t len, const char **why)
+{
+	int r;
+
+	s->ev.n = 0;
+	if (memchr(p, '\0', len)) {
+		*why = "it contains a NUL byte";
+		return PARA_BAD;
 	}
-	if (e.n >= SG_EVENT_FIELDS_MAX) {
-		*why = "too many fields";
-		goto done;
+	if (len + 1 > s->bufcap) {
+		size_t cap = s->bufcap ? s->bufcap : 4096;
+		char *b;
+
+		while (cap < len + 1)
+			cap *= 2;
+		if (!(b = realloc(s->buf, cap)))
+			return sg_error_set(SG_ERROR, "out of memory");
+		s->buf = b;
+		s->bufcap = cap;
 	}
-	if ((err = event_push(&e, cur_k, cur_klen, val.ptr ? val.ptr : "", val.size)) < 0) {
-		ret = err;
-		goto done;
-	}
-	*ev = e;
-	e.f = NULL;
-	e.n = 0;
-	ret = PARA_EVENT;
-done:
-	sg_event_release(&e);
-	sg_buf_dispose(&val);
-	return ret;
+	memcpy(s->buf, p, len);
+	s->buf[len] = '\0';
+	r = parse_lines(s, len, why);
+	if (r != PARA_EVENT)
+		s->ev.n = 0;
+	return r;
+}
+
+int sg_event_parse_paragraph(sg_event_scratch *s, const char *p, size_t len)
+{
+	const char *why = NULL;
+	int r = parse_paragraph(s, p, len, &why);
+
+	return r < 0 ? r : r == PARA_EVENT;
+}
+
+void sg_event_scratch_release(sg_event_scratch *s)
+{
+	free(s->buf);
+	free(s->ev.f);
+	memset(s, 0, sizeof(*s));
 }
 
 void sg_parse_report_release(sg_parse_report *r)
@@ -377,66 +451,51 @@ static int report_bad(sg_parse_report *rep, size_t para_no, size_t offset, const
 	return sg_strlist_add(&rep->problems, line);
 }
 
-static int events_push(parser *ps, sg_event *ev)
-{
-	if (ps->n == ps->alloc) {
-		size_t na = ps->alloc ? ps->alloc * 2 : 8;
-		sg_event *nv = realloc(ps->ev, na * sizeof(*nv));
+typedef struct walker {
+	sg_event_scratch s;
+	sg_parse_report rep;
+	size_t events, fields; /* accepted so far in the note */
+	sg_events_each_cb cb;
+	void *payload;
+} walker;
 
-		if (!nv)
-			return sg_error_set(SG_ERROR, "out of memory");
-		ps->ev = nv;
-		ps->alloc = na;
-	}
-	ps->fields += ev->n;
-	ps->ev[ps->n++] = *ev;
-	memset(ev, 0, sizeof(*ev));
-	return SG_OK;
-}
-
-/* Judge one paragraph [para, end), the para_no'th of the note. */
-static int take_paragraph(parser *ps, sg_parse_report *rep, const char *text, const char *para,
-			  const char *end, size_t para_no)
+/* Judge one paragraph [para, end), the para_no'th of the note; an event
+ * goes to the callback. */
+static int take_paragraph(walker *w, const char *text, const char *para, const char *end, size_t para_no)
 {
-	sg_event ev = { NULL, 0 };
 	const char *why = NULL;
 	size_t off = (size_t)(para - text);
-	int r, err;
+	int r;
 
-	if (memchr(para, '\0', (size_t)(end - para)))
-		return report_bad(rep, para_no, off, "it contains a NUL byte");
-	if ((r = parse_paragraph(&ev, &why, para, end)) < 0)
+	if ((r = parse_paragraph(&w->s, para, (size_t)(end - para), &why)) < 0)
 		return r;
 	if (r == PARA_OTHER) {
-		rep->skipped++;
+		w->rep.skipped++;
 		return SG_OK;
 	}
 	if (r == PARA_BAD)
-		return report_bad(rep, para_no, off, why);
-	why = NULL;
-	if (ps->n >= SG_EVENTS_MAX)
-		why = "the note has more events than the limit of " SG_STR(SG_EVENTS_MAX);
-	else if (ps->fields + ev.n > SG_EVENTS_FIELDS_TOTAL_MAX)
-		why = "the note has more event fields than the limit of " SG_STR(SG_EVENTS_FIELDS_TOTAL_MAX);
-	if (why) {
-		sg_event_release(&ev);
-		return report_bad(rep, para_no, off, why);
-	}
-	if ((err = events_push(ps, &ev)) < 0)
-		sg_event_release(&ev);
-	return err;
+		return report_bad(&w->rep, para_no, off, why);
+	if (w->events >= SG_EVENTS_MAX)
+		return report_bad(&w->rep, para_no, off, "the note has more events than the limit of "
+				  SG_STR(SG_EVENTS_MAX));
+	if (w->fields + w->s.ev.n > SG_EVENTS_FIELDS_TOTAL_MAX)
+		return report_bad(&w->rep, para_no, off, "the note has more event fields than the limit of "
+				  SG_STR(SG_EVENTS_FIELDS_TOTAL_MAX));
+	w->events++;
+	w->fields += w->s.ev.n;
+	return w->cb(&w->s.ev, off, (size_t)(end - para), w->payload);
 }
 
-int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, const char *text,
-			   size_t len)
+int sg_events_each(const char *text, size_t len, sg_events_each_cb cb, void *payload, sg_parse_report *report)
 {
-	parser ps = { NULL, 0, 0, 0 };
-	sg_parse_report rep;
+	walker w;
 	size_t para_no = 0;
 	const char *p, *end, *para = NULL;
 	int ret = SG_ERROR;
 
-	memset(&rep, 0, sizeof(rep));
+	memset(&w, 0, sizeof(w));
+	w.cb = cb;
+	w.payload = payload;
 	if (len > SG_NOTES_MAX) {
 		ret = sg_error_set(SG_ERROR, "note is %zu bytes; the limit is %d bytes", len, SG_NOTES_MAX);
 		goto done;
@@ -451,7 +510,7 @@ int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, c
 		int blank = p >= end || line_blank(p, (size_t)((eol ? eol : end) - p));
 
 		if (blank && para) {
-			if ((ret = take_paragraph(&ps, &rep, text, para, p, ++para_no)) < 0)
+			if ((ret = take_paragraph(&w, text, para, p, ++para_no)) != 0)
 				goto done;
 			para = NULL;
 		} else if (!blank && !para) {
@@ -461,20 +520,59 @@ int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, c
 			break;
 		p = next;
 	}
-	*out = ps.ev;
-	*n = ps.n;
-	if (report)
-		*report = rep;
-	else
-		sg_parse_report_release(&rep);
-	memset(&rep, 0, sizeof(rep));
-	ps.ev = NULL;
-	ps.n = 0;
+	if (report) {
+		*report = w.rep;
+		memset(&w.rep, 0, sizeof(w.rep));
+	}
 	ret = SG_OK;
 done:
-	sg_parse_report_release(&rep);
-	sg_events_free(ps.ev, ps.n);
+	sg_parse_report_release(&w.rep);
+	sg_event_scratch_release(&w.s);
 	return ret;
+}
+
+typedef struct parser {
+	sg_event *ev;
+	size_t n, alloc;
+} parser;
+
+/* Keep a deep copy of a parsed event (its values are already clean). */
+static int keep_event(const sg_event *e, size_t off, size_t len, void *payload)
+{
+	parser *ps = payload;
+	sg_event copy = { NULL, 0 };
+	int err;
+
+	(void)off;
+	(void)len;
+	if (ps->n == ps->alloc) {
+		size_t na = ps->alloc ? ps->alloc * 2 : 8;
+		sg_event *nv = realloc(ps->ev, na * sizeof(*nv));
+
+		if (!nv)
+			return sg_error_set(SG_ERROR, "out of memory");
+		ps->ev = nv;
+		ps->alloc = na;
+	}
+	if ((err = sg_event_copy(&copy, e)) < 0)
+		return err;
+	ps->ev[ps->n++] = copy;
+	return 0;
+}
+
+int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, const char *text,
+			   size_t len)
+{
+	parser ps = { NULL, 0, 0 };
+	int ret;
+
+	if ((ret = sg_events_each(text, len, keep_event, &ps, report)) < 0) {
+		sg_events_free(ps.ev, ps.n);
+		return ret;
+	}
+	*out = ps.ev;
+	*n = ps.n;
+	return SG_OK;
 }
 
 int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len)

@@ -43,6 +43,8 @@ int sg_event_addf(sg_event *e, const char *key, const char *fmt, ...)
 /* Value of the first field with this key (case-insensitive), or NULL. */
 const char *sg_event_get(const sg_event *e, const char *key);
 void sg_event_release(sg_event *e);
+/* dst (empty) becomes a deep copy of src. */
+int sg_event_copy(sg_event *dst, const sg_event *src);
 /* Append the paragraph (no blank line) to out. */
 int sg_event_format(const sg_event *e, sg_buf *out);
 
@@ -73,6 +75,28 @@ void sg_parse_report_release(sg_parse_report *r);
 /* The same, counting skipped and bad paragraphs together in *skipped (may be NULL). */
 int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len);
 void sg_events_free(sg_event *ev, size_t n);
+
+/* The same parse without a copy per event: cb sees each event in turn
+ * (valid during the call only) with its paragraph's place in the text,
+ * [off, off + len). A non-zero cb return stops the walk and is returned
+ * (*report is then not filled). `report` may be NULL. */
+typedef int (*sg_events_each_cb)(const sg_event *ev, size_t off, size_t len, void *payload);
+int sg_events_each(const char *text, size_t len, sg_events_each_cb cb, void *payload, sg_parse_report *report);
+
+/* One paragraph parsed into reusable memory: s->ev's keys and values point
+ * into s and stay valid until the next parse (never sg_event_release it).
+ * 1 when [p, p + len) is an event, 0 when it is not, < 0 on error. */
+typedef struct sg_event_scratch {
+	sg_event ev;
+	char *buf;
+	size_t bufcap, fcap;
+} sg_event_scratch;
+#define SG_EVENT_SCRATCH_INIT { { NULL, 0 }, NULL, 0, 0 }
+int sg_event_parse_paragraph(sg_event_scratch *s, const char *p, size_t len);
+void sg_event_scratch_release(sg_event_scratch *s);
+
+/* The signer id of an event: Signer-Cert-Sha256, else Signer-Key-Fingerprint. */
+const char *sg_event_signer(const sg_event *ev);
 
 /* Append `events` (n >= 1) to the note on `commit` under `notes_ref` in ONE
  * notes commit, CAS with retry (git_note_commit_create +

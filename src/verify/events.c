@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define NOTE_MAX (16 * 1024 * 1024)
-
 int sg_verify_notes_refs(sg_strlist *out, const sg_policy *pol)
 {
 	sg_strlist refs = SG_STRLIST_INIT;
@@ -27,12 +25,6 @@ int sg_verify_notes_refs(sg_strlist *out, const sg_policy *pol)
 	}
 	*out = refs;
 	return SG_OK;
-}
-
-const char *sg_event_signer(const sg_event *ev)
-{
-	const char *s = sg_event_get(ev, "Signer-Cert-Sha256");
-	return s ? s : sg_event_get(ev, "Signer-Key-Fingerprint");
 }
 
 const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *ev)
@@ -82,37 +74,6 @@ static time_t field_time(const sg_event *ev, const char *key)
 	return t;
 }
 
-typedef struct collect_state {
-	sg_event_log *log;
-	const char *ref;
-	int err;
-} collect_state;
-
-static int log_push(sg_event_log *log, sg_event *ev, const git_oid *commit, const char *ref)
-{
-	sg_logged_event *le;
-
-	if (log->n == log->cap) {
-		size_t cap = log->cap ? log->cap * 2 : 256;
-		sg_logged_event *v = realloc(log->v, cap * sizeof(*v));
-		if (!v)
-			return sg_error_set(SG_ERROR, "out of memory");
-		log->v = v;
-		log->cap = cap;
-	}
-	le = &log->v[log->n];
-	memset(le, 0, sizeof(*le));
-	le->ev = *ev;
-	memset(ev, 0, sizeof(*ev));
-	git_oid_tostr(le->commit, sizeof(le->commit), commit);
-	le->notes_ref = ref;
-	le->signed_at = field_time(&le->ev, "Signed-At");
-	le->ts_time = sg_event_ts_time(&le->ev);
-	le->seq = log->n;
-	log->n++;
-	return SG_OK;
-}
-
 int sg_note_problems(sg_strlist *out, const sg_parse_report *rep, const git_oid *commit,
 		     const char *ref)
 {
@@ -133,34 +94,142 @@ int sg_note_problems(sg_strlist *out, const sg_parse_report *rep, const git_oid 
 	return err;
 }
 
-static int collect_note(const git_oid *commit, const char *text, size_t len, void *payload)
+/* ---- reading events through the notes refs' indexes ---- */
+
+int sg_event_source_open(sg_event_source *out, git_repository *repo, const sg_strlist *refs)
 {
-	collect_state *st = payload;
+	sg_event_source src;
+	size_t i;
+	int err = SG_OK;
+
+	memset(&src, 0, sizeof(src));
+	src.repo = repo;
+	for (i = 0; i < refs->n && err == SG_OK; i++)
+		err = sg_strlist_add(&src.refs, refs->v[i]);
+	if (err == SG_OK && refs->n && !(src.ix = calloc(refs->n, sizeof(*src.ix))))
+		err = sg_error_set(SG_ERROR, "out of memory");
+	for (i = 0; i < refs->n && err == SG_OK; i++) {
+		const sg_index_stats *st;
+
+		if ((err = sg_notes_index_open(&src.ix[i], repo, refs->v[i])) < 0)
+			break;
+		st = sg_notes_index_stats(src.ix[i]);
+		src.notes += st->notes;
+		src.skipped += st->skipped;
+	}
+	if (err < 0) {
+		sg_event_source_release(&src);
+		return err;
+	}
+	*out = src;
+	return SG_OK;
+}
+
+void sg_event_source_release(sg_event_source *src)
+{
+	size_t i;
+
+	for (i = 0; src->ix && i < src->refs.n; i++)
+		sg_notes_index_free(src->ix[i]);
+	free(src->ix);
+	sg_strlist_release(&src->refs);
+	memset(src, 0, sizeof(*src));
+}
+
+static int sel_add(sg_event_sel *sel, size_t ref, size_t idx)
+{
+	if (sel->n == sel->cap) {
+		size_t cap = sel->cap ? sel->cap * 2 : 64;
+		sg_event_pick *v = realloc(sel->v, cap * sizeof(*v));
+
+		if (!v)
+			return sg_error_set(SG_ERROR, "out of memory");
+		sel->v = v;
+		sel->cap = cap;
+	}
+	sel->v[sel->n].ref = (uint32_t)ref;
+	sel->v[sel->n].idx = (uint32_t)idx;
+	sel->n++;
+	return SG_OK;
+}
+
+void sg_event_sel_release(sg_event_sel *sel)
+{
+	free(sel->v);
+	memset(sel, 0, sizeof(*sel));
+}
+
+int sg_event_select_all(sg_event_sel *sel, const sg_event_source *src)
+{
+	size_t r, i;
+	int err = SG_OK;
+
+	for (r = 0; r < src->refs.n && err == SG_OK; r++)
+		for (i = 0; i < sg_notes_index_count(src->ix[r]) && err == SG_OK; i++)
+			err = sel_add(sel, r, i);
+	return err;
+}
+
+int sg_event_select_key(sg_event_sel *sel, const sg_event_source *src, sg_index_key key, const char *prefix)
+{
+	uint32_t *v = NULL;
+	size_t r, i, n = 0;
+	int err = SG_OK;
+
+	for (r = 0; r < src->refs.n && err == SG_OK; r++) {
+		if ((err = sg_notes_index_find(&v, &n, src->ix[r], key, prefix)) < 0)
+			break;
+		for (i = 0; i < n && err == SG_OK; i++)
+			err = sel_add(sel, r, v[i]);
+		free(v);
+		v = NULL;
+	}
+	return err;
+}
+
+/* The bad paragraphs of note k of ref r, described in `out`. */
+static int note_warnings(sg_strlist *out, const sg_event_source *src, size_t r, size_t k, size_t *bad)
+{
 	sg_parse_report rep;
-	sg_event *ev = NULL;
-	size_t n = 0, i;
+	git_oid annotated;
 	int err;
 
-	if ((err = sg_events_parse_report(&ev, &n, &rep, text, len)) < 0) {
-		/* only a note over SG_NOTES_MAX gets here (callers skip those first) */
-		sg_error_clear();
-		st->log->skipped++;
-		st->log->notes++;
-		return 0;
-	}
-	st->log->notes++;
-	st->log->skipped += rep.skipped;
-	st->log->bad += rep.bad;
-	err = sg_note_problems(&st->log->warnings, &rep, commit, st->ref ? st->ref : "?");
+	if ((err = sg_notes_index_problems(&rep, &annotated, src->ix[r], k)) < 0)
+		return err;
+	if (bad)
+		*bad += rep.bad;
+	if (rep.bad)
+		err = sg_note_problems(out, &rep, &annotated, src->refs.v[r]);
 	sg_parse_report_release(&rep);
-	for (i = 0; i < n && err == SG_OK; i++)
-		err = log_push(st->log, &ev[i], commit, st->ref);
-	sg_events_free(ev, n);
-	if (err < 0) {
-		st->err = err;
-		return 1;
+	return err;
+}
+
+int sg_event_source_warnings(sg_strlist *out, size_t *bad, const sg_event_source *src)
+{
+	size_t r, k;
+	int err = SG_OK;
+
+	for (r = 0; r < src->refs.n && err == SG_OK; r++)
+		for (k = 0; k < sg_notes_index_notes(src->ix[r]) && err == SG_OK; k++)
+			err = note_warnings(out, src, r, k, bad);
+	return err;
+}
+
+int sg_event_select_commit(sg_event_sel *sel, sg_strlist *warnings, const sg_event_source *src,
+			   const git_oid *commit)
+{
+	size_t r, i, first, n;
+	ssize_t k;
+	int err = SG_OK;
+
+	for (r = 0; r < src->refs.n && err == SG_OK; r++) {
+		sg_notes_index_on(&first, &n, src->ix[r], commit);
+		for (i = 0; i < n && err == SG_OK; i++)
+			err = sel_add(sel, r, first + i);
+		if (err == SG_OK && warnings && (k = sg_notes_index_note_of(src->ix[r], commit)) >= 0)
+			err = note_warnings(warnings, src, r, (size_t)k, NULL);
 	}
-	return 0;
+	return err;
 }
 
 static int walk_range(git_revwalk **out, git_repository *repo, const char *range)
@@ -189,96 +258,153 @@ static int walk_range(git_revwalk **out, git_repository *repo, const char *range
 	return SG_OK;
 }
 
-static int collect_range(sg_event_log *log, git_repository *repo, const char *range)
+int sg_event_select_range(sg_event_sel *sel, sg_strlist *warnings, const sg_event_source *src,
+			  const char *range)
 {
 	git_revwalk *walk = NULL;
-	sg_buf note = SG_BUF_INIT;
-	collect_state st = { log, NULL, SG_OK };
 	git_oid id;
-	size_t i;
 	int err;
 
-	if ((err = walk_range(&walk, repo, range)) < 0)
+	if ((err = walk_range(&walk, src->repo, range)) < 0)
 		return err;
-	while (err == SG_OK && git_revwalk_next(&id, walk) == 0) {
-		for (i = 0; i < log->refs.n && err == SG_OK; i++) {
-			sg_buf_clear(&note);
-			err = sg_notes_read(&note, repo, log->refs.v[i], &id, NOTE_MAX);
-			if (err == SG_ENOTFOUND) {
-				sg_error_clear();
-				err = SG_OK;
-				continue;
-			}
-			if (err < 0)
-				break;
-			st.ref = log->refs.v[i];
-			collect_note(&id, note.ptr ? note.ptr : "", note.size, &st);
-			err = st.err;
-		}
-	}
-	sg_buf_dispose(&note);
+	while (err == SG_OK && git_revwalk_next(&id, walk) == 0)
+		err = sg_event_select_commit(sel, warnings, src, &id);
 	git_revwalk_free(walk);
 	return err;
 }
 
-/* Every note under one ref. The blobs are read in place (no copy): with
- * thousands of notes this walk is what `log` costs. */
-static int collect_ref(sg_event_log *log, git_repository *repo, const char *ref)
-{
-	collect_state st = { log, ref, SG_OK };
-	git_note_iterator *it = NULL;
-	git_oid note_id, annotated;
-	git_blob *blob = NULL;
-	int gerr, err = SG_OK;
+static const sg_event_source *sort_src;
 
-	gerr = git_note_iterator_new(&it, repo, ref);
-	if (gerr == GIT_ENOTFOUND)
-		return SG_OK;
-	if (gerr < 0)
-		return sg_error_set(SG_ERROR, "cannot read %s: %s", ref,
-				    git_error_last() ? git_error_last()->message : "?");
-	while (err == SG_OK && (gerr = git_note_next(&note_id, &annotated, it)) == 0) {
-		if (git_blob_lookup(&blob, repo, &note_id) < 0) {
-			err = sg_error_set(SG_ERROR, "cannot read the note on %s in %s",
-					   git_oid_tostr_s(&annotated), ref);
-			break;
-		}
-		if (git_blob_rawsize(blob) <= NOTE_MAX) {
-			collect_note(&annotated, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), &st);
-			err = st.err;
-		} else {
-			log->skipped++;
-		}
-		git_blob_free(blob);
-		blob = NULL;
-	}
-	if (err == SG_OK && gerr != GIT_ITEROVER)
-		err = sg_error_set(SG_ERROR, "cannot walk %s: %s", ref,
-				   git_error_last() ? git_error_last()->message : "?");
-	git_note_iterator_free(it);
-	return err;
+static int pick_newest_first(const void *a, const void *b)
+{
+	const sg_event_pick *x = a, *y = b;
+	int64_t tx = sg_notes_index_signed_at(sort_src->ix[x->ref], x->idx);
+	int64_t ty = sg_notes_index_signed_at(sort_src->ix[y->ref], y->idx);
+
+	if (tx != ty)
+		return tx < ty ? 1 : -1;
+	/* ties: later recorded first (ref, then place in the index) */
+	if (x->ref != y->ref)
+		return x->ref < y->ref ? 1 : -1;
+	return x->idx < y->idx ? 1 : x->idx > y->idx ? -1 : 0;
 }
 
-int sg_event_log_collect(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
-			 const char *revrange)
+void sg_event_sel_sort(sg_event_sel *sel, const sg_event_source *src)
 {
-	sg_event_log log;
+	sort_src = src;
+	if (sel->n > 1)
+		qsort(sel->v, sel->n, sizeof(*sel->v), pick_newest_first);
+	sort_src = NULL;
+}
+
+int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_event_pick *p)
+{
+	const sg_event *ev = NULL;
+	git_oid commit;
+	int err;
+
+	if ((err = sg_notes_index_read(&ev, &commit, src->ix[p->ref], p->idx)) < 0)
+		return err;
+	memset(le, 0, sizeof(*le));
+	le->ev = *ev;
+	git_oid_tostr(le->commit, sizeof(le->commit), &commit);
+	le->notes_ref = src->refs.v[p->ref];
+	le->signed_at = (time_t)sg_notes_index_signed_at(src->ix[p->ref], p->idx);
+	le->seq = p->idx;
+	return SG_OK;
+}
+
+/* ---- an owned list of events (revoke, tests) ---- */
+
+static int log_push(sg_event_log *log, const sg_logged_event *view)
+{
+	sg_logged_event *le;
+	int err;
+
+	if (log->n == log->cap) {
+		size_t cap = log->cap ? log->cap * 2 : 256;
+		sg_logged_event *v = realloc(log->v, cap * sizeof(*v));
+		if (!v)
+			return sg_error_set(SG_ERROR, "out of memory");
+		log->v = v;
+		log->cap = cap;
+	}
+	le = &log->v[log->n];
+	*le = *view;
+	memset(&le->ev, 0, sizeof(le->ev));
+	if ((err = sg_event_copy(&le->ev, &view->ev)) < 0)
+		return err;
+	le->signed_at = field_time(&le->ev, "Signed-At");
+	le->ts_time = sg_event_ts_time(&le->ev);
+	le->seq = log->n;
+	log->n++;
+	return SG_OK;
+}
+
+/* The events of a selection, sorted newest first, copied into `log`. */
+static int collect_sel(sg_event_log *log, sg_event_source *src, sg_event_sel *sel)
+{
+	sg_logged_event view;
 	size_t i;
 	int err = SG_OK;
 
+	sg_event_sel_sort(sel, src);
+	for (i = 0; i < sel->n && err == SG_OK; i++)
+		if ((err = sg_event_source_read(&view, src, &sel->v[i])) == SG_OK) {
+			view.notes_ref = log->refs.v[sel->v[i].ref]; /* log->refs outlives src */
+			err = log_push(log, &view);
+		}
+	/* the copies are in newest-first order: seq counts the other way */
+	for (i = 0; i < log->n; i++)
+		log->v[i].seq = log->n - 1 - i;
+	return err;
+}
+
+static int collect(sg_event_log *out, git_repository *repo, const sg_strlist *refs, const char *revrange,
+		   const char *signer)
+{
+	sg_event_source src;
+	sg_event_sel sel = { 0 };
+	sg_event_log log;
+	size_t i;
+	int err;
+
 	memset(&log, 0, sizeof(log));
+	if ((err = sg_event_source_open(&src, repo, refs)) < 0)
+		return err;
 	for (i = 0; i < refs->n && err == SG_OK; i++)
 		err = sg_strlist_add(&log.refs, refs->v[i]);
 	if (err == SG_OK && revrange)
-		err = collect_range(&log, repo, revrange);
-	for (i = 0; err == SG_OK && !revrange && i < log.refs.n; i++)
-		err = collect_ref(&log, repo, log.refs.v[i]);
+		err = sg_event_select_range(&sel, &log.warnings, &src, revrange);
+	else if (err == SG_OK)
+		err = signer ? sg_event_select_key(&sel, &src, SG_INDEX_SIGNER, signer)
+			     : sg_event_select_all(&sel, &src);
+	if (err == SG_OK && !revrange)
+		err = sg_event_source_warnings(&log.warnings, &log.bad, &src);
+	if (err == SG_OK)
+		err = collect_sel(&log, &src, &sel);
+	log.notes = src.notes;
+	log.skipped = src.skipped;
+	sg_event_sel_release(&sel);
+	sg_event_source_release(&src);
 	if (err < 0) {
 		sg_event_log_release(&log);
 		return err;
 	}
 	*out = log;
 	return SG_OK;
+}
+
+int sg_event_log_collect(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
+			 const char *revrange)
+{
+	return collect(out, repo, refs, revrange, NULL);
+}
+
+int sg_event_log_by_signer(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
+			   const char *signer)
+{
+	return collect(out, repo, refs, NULL, signer ? signer : "");
 }
 
 static int newest_first(const void *a, const void *b)

@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NOTE_MAX (16 * 1024 * 1024)
 
 void sg_verify_result_release(sg_verify_result *r)
 {
@@ -247,7 +246,6 @@ static int check_revocation(const sg_policy *pol, const sg_sig_check *chk)
 typedef struct find_state {
 	const char *sha, *sig_sha;
 	sg_verify_result *out;
-	const char *ref;
 	int found;
 	char other_sig[65];          /* an event for the artifact with another signature */
 	char other_commit[GIT_OID_HEXSZ + 1];
@@ -259,45 +257,26 @@ static char *dup_field(const sg_event *ev, const char *key)
 	return v ? strdup(v) : NULL;
 }
 
-static int match_note(const git_oid *commit, const char *text, size_t len, void *payload)
+/* One event read again from its note: the one recorded for this artifact
+ * and this signature, or remember it as recording another signature. */
+static void match_event(find_state *st, const sg_logged_event *le)
 {
-	find_state *st = payload;
-	sg_parse_report rep;
-	sg_event *ev = NULL;
-	size_t n = 0, i;
-	const char *a, *s;
-	int err;
+	const char *a = sg_event_get(&le->ev, "Artifact-Sha256");
+	const char *s = sg_event_get(&le->ev, "Signature-Sha256");
 
-	if (sg_events_parse_report(&ev, &n, &rep, text, len) < 0) {
-		sg_error_clear();
-		return 0; /* a note we cannot read is not evidence */
+	if (!a || strcasecmp(a, st->sha) != 0)
+		return;
+	if (s && strcasecmp(s, st->sig_sha) == 0) {
+		st->found = 1;
+		snprintf(st->out->event_commit, sizeof(st->out->event_commit), "%s", le->commit);
+		st->out->event_ref = strdup(le->notes_ref);
+		st->out->signed_at = dup_field(&le->ev, "Signed-At");
+		st->out->signed_by = dup_field(&le->ev, "Signed-By");
+		st->out->tag = dup_field(&le->ev, "Tag");
+	} else if (!st->other_sig[0]) {
+		snprintf(st->other_sig, sizeof(st->other_sig), "%s", s ? s : "(none)");
+		snprintf(st->other_commit, sizeof(st->other_commit), "%s", le->commit);
 	}
-	/* a bad paragraph is skipped, the others still count; say so */
-	err = sg_note_problems(&st->out->warnings, &rep, commit, st->ref);
-	sg_parse_report_release(&rep);
-	if (err < 0) {
-		sg_events_free(ev, n);
-		return err;
-	}
-	for (i = 0; i < n && !st->found; i++) {
-		a = sg_event_get(&ev[i], "Artifact-Sha256");
-		s = sg_event_get(&ev[i], "Signature-Sha256");
-		if (!a || strcasecmp(a, st->sha) != 0)
-			continue;
-		if (s && strcasecmp(s, st->sig_sha) == 0) {
-			st->found = 1;
-			git_oid_tostr(st->out->event_commit, sizeof(st->out->event_commit), commit);
-			st->out->event_ref = strdup(st->ref);
-			st->out->signed_at = dup_field(&ev[i], "Signed-At");
-			st->out->signed_by = dup_field(&ev[i], "Signed-By");
-			st->out->tag = dup_field(&ev[i], "Tag");
-		} else if (!st->other_sig[0]) {
-			snprintf(st->other_sig, sizeof(st->other_sig), "%s", s ? s : "(none)");
-			git_oid_tostr(st->other_commit, sizeof(st->other_commit), commit);
-		}
-	}
-	sg_events_free(ev, n);
-	return st->found ? 1 : 0;
 }
 
 static int resolve_commit(git_oid *out, git_repository *repo, const char *rev)
@@ -317,15 +296,20 @@ static int resolve_commit(git_oid *out, git_repository *repo, const char *rev)
 	return ret;
 }
 
+/* The recorded event for the artifact: an index lookup by digest (or the
+ * notes on --rev's commit), each candidate read again from its note. */
 static int find_event(sg_verify_result *out, git_repository *repo, const sg_policy *pol,
 		      const char *rev)
 {
 	sg_strlist refs = SG_STRLIST_INIT;
-	sg_buf note = SG_BUF_INIT, where = SG_BUF_INIT;
+	sg_buf where = SG_BUF_INIT;
+	sg_event_source src;
+	sg_event_sel sel = { 0 };
+	sg_logged_event le;
 	find_state st;
 	git_oid commit;
 	size_t i;
-	int err;
+	int err, opened = 0;
 
 	memset(&st, 0, sizeof(st));
 	st.sha = out->sha256;
@@ -335,24 +319,21 @@ static int find_event(sg_verify_result *out, git_repository *repo, const sg_poli
 		goto done;
 	if (rev && (err = resolve_commit(&commit, repo, rev)) < 0)
 		goto done;
-	for (i = 0; i < refs.n && !st.found; i++) {
-		st.ref = refs.v[i];
+	for (i = 0; i < refs.n; i++)
 		sg_buf_printf(&where, "%s%s", i ? ", " : "", refs.v[i]);
-		if (!rev) {
-			err = sg_notes_foreach(repo, refs.v[i], match_note, &st);
-			if (err < 0)
-				goto done;
-			continue;
-		}
-		sg_buf_clear(&note);
-		err = sg_notes_read(&note, repo, refs.v[i], &commit, NOTE_MAX);
-		if (err == SG_ENOTFOUND)
-			continue;
-		if (err < 0)
-			goto done;
-		match_note(&commit, note.ptr ? note.ptr : "", note.size, &st);
-	}
-	err = SG_OK;
+	if ((err = sg_event_source_open(&src, repo, &refs)) < 0)
+		goto done;
+	opened = 1;
+	/* a bad paragraph is skipped, the others still count; say so */
+	err = rev ? sg_event_select_commit(&sel, &out->warnings, &src, &commit)
+		  : sg_event_select_key(&sel, &src, SG_INDEX_ARTIFACT, st.sha);
+	if (err == SG_OK && !rev)
+		err = sg_event_source_warnings(&out->warnings, NULL, &src);
+	for (i = 0; err == SG_OK && i < sel.n && !st.found; i++)
+		if ((err = sg_event_source_read(&le, &src, &sel.v[i])) == SG_OK)
+			match_event(&st, &le);
+	if (err < 0)
+		goto done;
 	if (st.found)
 		goto done;
 	if (st.other_sig[0])
@@ -366,8 +347,10 @@ static int find_event(sg_verify_result *out, git_repository *repo, const sg_poli
 	else
 		err = sg_error_set(SG_EVERIFY, "no signing event for sha256 %s in %s", st.sha, where.ptr);
 done:
+	sg_event_sel_release(&sel);
+	if (opened)
+		sg_event_source_release(&src);
 	sg_strlist_release(&refs);
-	sg_buf_dispose(&note);
 	sg_buf_dispose(&where);
 	return err;
 }

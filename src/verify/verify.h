@@ -10,6 +10,7 @@
 
 #include "core/buf.h"
 #include "core/strlist.h"
+#include "notes/index.h"
 #include "notes/notes.h"
 #include "policy/policy.h"
 
@@ -100,7 +101,7 @@ typedef struct sg_logged_event {
 	char commit[GIT_OID_HEXSZ + 1];
 	const char *notes_ref;    /* points into sg_event_log.refs */
 	time_t signed_at;         /* Signed-At, 0 when absent or unparsable */
-	time_t ts_time;           /* Timestamp: time, 0 when none */
+	time_t ts_time;           /* Timestamp: time, 0 when none (not set by sg_event_source_read) */
 	size_t seq;               /* collection order (later = newer within a note) */
 } sg_logged_event;
 
@@ -122,6 +123,47 @@ typedef struct sg_event_log {
 int sg_note_problems(sg_strlist *out, const sg_parse_report *rep, const git_oid *commit,
 		     const char *ref);
 
+/* Reading events through each notes ref's index (notes/index.h): select
+ * (every event, by key, by commit, by range), sort newest first, then read
+ * each selected event again from its note. */
+typedef struct sg_event_source {
+	git_repository *repo;
+	sg_strlist refs;
+	sg_notes_index **ix;      /* one per ref */
+	size_t notes, skipped;    /* over every ref */
+} sg_event_source;
+
+typedef struct sg_event_pick {
+	uint32_t ref, idx;        /* refs.v[ref], event idx of its index */
+} sg_event_pick;
+
+typedef struct sg_event_sel {
+	sg_event_pick *v;
+	size_t n, cap;
+} sg_event_sel;
+
+int sg_event_source_open(sg_event_source *out, git_repository *repo, const sg_strlist *refs);
+void sg_event_source_release(sg_event_source *src);
+int sg_event_select_all(sg_event_sel *sel, const sg_event_source *src);
+/* Candidates whose key may start with prefix: re-check the event read. */
+int sg_event_select_key(sg_event_sel *sel, const sg_event_source *src, sg_index_key key, const char *prefix);
+/* The events on one commit / on the commits of revrange ("A..B", "A...B" or
+ * one rev: its history); the bad paragraphs of their notes described in
+ * `warnings` (may be NULL), as sg_note_problems does. */
+int sg_event_select_commit(sg_event_sel *sel, sg_strlist *warnings, const sg_event_source *src,
+			   const git_oid *commit);
+int sg_event_select_range(sg_event_sel *sel, sg_strlist *warnings, const sg_event_source *src,
+			  const char *revrange);
+/* The bad paragraphs of every note, described in `out`; *bad (may be NULL)
+ * counts them all. */
+int sg_event_source_warnings(sg_strlist *out, size_t *bad, const sg_event_source *src);
+/* Newest first by Signed-At (ties: later recorded first). */
+void sg_event_sel_sort(sg_event_sel *sel, const sg_event_source *src);
+void sg_event_sel_release(sg_event_sel *sel);
+/* Read a selected event again from its note: le->ev is a view, valid until
+ * the next read from the same ref (never release it). */
+int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_event_pick *p);
+
 /* The notes refs where events live: refs/notes/signatures and every
  * profile's notesRef (pol may be NULL). */
 int sg_verify_notes_refs(sg_strlist *out, const sg_policy *pol);
@@ -129,11 +171,13 @@ int sg_verify_notes_refs(sg_strlist *out, const sg_policy *pol);
  * commits in `revrange` ("A..B", "A...B" or one rev: its history). */
 int sg_event_log_collect(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
 			 const char *revrange);
+/* Owned copies of the events whose signer id may start with `signer`
+ * (check each), newest first. */
+int sg_event_log_by_signer(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
+			   const char *signer);
 /* Newest first by Signed-At (ties: later recorded first). */
 void sg_event_log_sort(sg_event_log *log);
 void sg_event_log_release(sg_event_log *log);
-/* The signer id of an event: Signer-Cert-Sha256 or Signer-Key-Fingerprint. */
-const char *sg_event_signer(const sg_event *ev);
 /* The policy's revocation of the event's signer (ids compared in lowercase), or NULL. */
 const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *ev);
 /* The time of an event's Timestamp: value ("2026-...Z (url)"); 0 when none. */
