@@ -56,18 +56,28 @@ int sg_read_fd(sg_buf *out, int fd, size_t max, const char *what);
 
 /* ---- reference-transaction (reftx.c) ---- */
 
+/* The placeholder in release.artifact for the tag's name ("dist/proj-%(tag).tar.gz"). */
+#define SG_TAG_PLACEHOLDER "%(tag)"
+/* Every release.artifact names the tag (SG_TAG_PLACEHOLDER): a glob that
+ * does not would sign earlier releases' files again under a new tag.
+ * SG_ERROR naming the fix otherwise. */
+int sg_release_artifacts_check(const sg_policy *pol);
+
 typedef struct sg_reftx_report {
 	sg_strlist lines;     /* what was done, for people (one line each) */
 	sg_strlist denials;   /* "tag v1.0 (3f2a9c1): <reason>" */
 } sg_reftx_report;
 
 /* State "prepared": gate the commit of every release tag being created or
- * moved. SG_EDENIED when any is denied (report->denials says why). */
+ * moved. SG_EDENIED when any is denied (report->denials says why);
+ * SG_ERROR when release.artifact is unfit (sg_release_artifacts_check). */
 int sg_reftx_prepared(sg_reftx_report *report, git_repository *repo, const sg_policy *pol,
 		      const sg_ref_updates *u);
 /* State "committed": sign the release artifacts for each release tag
- * (release.archive: dist/NAME-TAG.tar.gz from `git archive`; then the files
- * matching release.artifact), recorded with Tag:. `profile` may be NULL. */
+ * (release.archive: dist/NAME-TAG.tar.gz from `git archive`, never
+ * replacing another file of that name; then the files matching
+ * release.artifact with %(tag) made the tag), recorded with Tag:.
+ * `profile` may be NULL. */
 int sg_reftx_committed(sg_reftx_report *report, git_repository *repo, const sg_policy *pol,
 		       const sg_ref_updates *u, const char *profile);
 void sg_reftx_report_release(sg_reftx_report *r);

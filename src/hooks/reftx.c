@@ -93,6 +93,9 @@ int sg_reftx_prepared(sg_reftx_report *report, git_repository *repo, const sg_po
 		const char *tag = sg_release_tag(pol, u->v[i].ref);
 		if (!tag || git_oid_is_zero(&u->v[i].new_id))
 			continue; /* not a release tag, or a deletion */
+		/* what `committed` would sign must belong to the tag: refuse now, before the tag exists */
+		if ((err = sg_release_artifacts_check(pol)) < 0)
+			return err;
 		err = gate_tag(report, repo, pol, tag, &u->v[i].new_id);
 		if (err == SG_EDENIED)
 			denied++;
@@ -202,6 +205,60 @@ static int release_name(char *out, size_t outlen, const sg_policy *pol, const ch
 		: sg_error_set(SG_ERROR, "cannot name the release archive after %s", workdir);
 }
 
+/* 1 when the files at a and b hold the same bytes, 0 when not, < 0 on error. */
+static int same_bytes(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	char x[16384], y[16384];
+	size_t na, nb;
+	int ret = 1;
+
+	if (!fa || !fb) {
+		ret = sg_error_set(SG_ERROR, "cannot read %s: %s", fa ? b : a, strerror(errno));
+		goto done;
+	}
+	do {
+		na = fread(x, 1, sizeof(x), fa);
+		nb = fread(y, 1, sizeof(y), fb);
+		if (na != nb || memcmp(x, y, na) != 0)
+			ret = 0;
+	} while (ret == 1 && na == sizeof(x));
+	if (ferror(fa) || ferror(fb))
+		ret = sg_error_set(SG_ERROR, "cannot read %s or %s", a, b);
+done:
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return ret;
+}
+
+/* Move the archive made at tmp to final. An archive already there is
+ * never replaced: the same bytes (the tag's archive, made again) are
+ * kept; other bytes (another commit's archive, signed and recorded for
+ * it) are left alone and refused. */
+static int publish_archive(const char *tmp, const char *final, const char *tag)
+{
+	struct stat st;
+	int same, err = SG_OK;
+
+	if (lstat(final, &st) == 0) {
+		if ((same = same_bytes(tmp, final)) == 0)
+			err = sg_error_set(SG_ERROR, "%s exists and is not the archive of tag %s; it is left "
+					   "as it is (it may be another release's): move it away, then sign the "
+					   "tag's archive with signgate sign --tag %s", final, tag, tag);
+		else if (same < 0)
+			err = same;
+		unlink(tmp);
+		return err;
+	}
+	if (rename(tmp, final) < 0) {
+		err = sg_error_set(SG_ERROR, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
+		unlink(tmp);
+	}
+	return err;
+}
+
 /* OUTDIR/NAME-TAG.tar.gz (release.outDir, default dist) from `git archive`
  * of the tag (reproducible: git takes file times from the commit and writes
  * gzip without a name/time). */
@@ -235,26 +292,66 @@ static int make_archive(char **out, const sg_policy *pol, const char *workdir, c
 			return err;
 		}
 	}
-	if (rename(tmp, final) < 0) {
-		err = sg_error_set(SG_ERROR, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
-		unlink(tmp);
+	if ((err = publish_archive(tmp, final, tag)) < 0)
 		return err;
-	}
 	return (*out = strdup(final)) ? SG_OK : sg_error_set(SG_ERROR, "out of memory");
 }
 
-static int add_artifacts(files *f, sg_reftx_report *r, const sg_policy *pol, const char *workdir)
+int sg_release_artifacts_check(const sg_policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->release_artifact.n; i++)
+		if (!strstr(pol->release_artifact.v[i], SG_TAG_PLACEHOLDER))
+			return sg_error_set(SG_ERROR, "release.artifact \"%s\" does not name the tag: on a release "
+					    "tag it would sign every matching file, earlier releases' too, and record "
+					    "them under the new tag. Put %s in the file name, e.g. \"dist/*-%s.tar.gz\", "
+					    "or drop it and sign other files with signgate sign --tag TAG FILE...",
+					    pol->release_artifact.v[i], SG_TAG_PLACEHOLDER, SG_TAG_PLACEHOLDER);
+	return SG_OK;
+}
+
+/* `pattern` with every %(tag) made the tag's name (a '/' in it made '-',
+ * as in the archive's name; glob characters escaped, so the tag matches
+ * only itself). */
+static int expand_tag(char *out, size_t len, const char *pattern, const char *tag)
+{
+	const char *p = pattern;
+	size_t o = 0, i;
+
+	while (*p && o + 2 < len) {
+		if (strncmp(p, SG_TAG_PLACEHOLDER, strlen(SG_TAG_PLACEHOLDER)) != 0) {
+			out[o++] = *p++;
+			continue;
+		}
+		for (i = 0; tag[i] && o + 2 < len; i++) {
+			if (strchr("*?[]\\", tag[i]))
+				out[o++] = '\\';
+			out[o++] = tag[i] == '/' ? '-' : tag[i];
+		}
+		if (tag[i])
+			break;
+		p += strlen(SG_TAG_PLACEHOLDER);
+	}
+	out[o] = '\0';
+	return *p ? sg_error_set(SG_ERROR, "path too long: %.80s...", pattern) : SG_OK;
+}
+
+/* The built files of tag `tag`: release.artifact globs with %(tag) made the tag. */
+static int add_artifacts(files *f, sg_reftx_report *r, const sg_policy *pol, const char *workdir,
+			 const char *tag)
 {
 	size_t i, j;
-	int err = SG_OK;
+	int err = sg_release_artifacts_check(pol);
 
 	for (i = 0; i < pol->release_artifact.n && err == SG_OK; i++) {
-		char pattern[PATH_MAX], line[PATH_MAX + 128];
+		char named[PATH_MAX], pattern[PATH_MAX], line[PATH_MAX + 128];
 		glob_t g;
 		size_t before = f->n;
 		int gr;
 
-		if ((err = fmt_path(pattern, sizeof(pattern), "%s%s", workdir, pol->release_artifact.v[i])) < 0)
+		if ((err = expand_tag(named, sizeof(named), pol->release_artifact.v[i], tag)) < 0 ||
+		    (err = fmt_path(pattern, sizeof(pattern), "%s%s", workdir, named)) < 0)
 			break;
 		gr = glob(pattern, 0, NULL, &g);
 		for (j = 0; gr == 0 && j < g.gl_pathc && err == SG_OK; j++) {
@@ -267,8 +364,8 @@ static int add_artifacts(files *f, sg_reftx_report *r, const sg_policy *pol, con
 		if (gr == 0 || gr == GLOB_NOMATCH)
 			globfree(&g);
 		if (err == SG_OK && f->n == before) {
-			snprintf(line, sizeof(line), "warning: release.artifact %s matched no new file",
-				 pol->release_artifact.v[i]);
+			snprintf(line, sizeof(line), "warning: release.artifact %s matched no file for tag %s",
+				 pol->release_artifact.v[i], tag);
 			err = sg_strlist_add(&r->lines, line);
 		}
 	}
@@ -295,7 +392,7 @@ static int sign_tag(sg_reftx_report *r, git_repository *repo, const sg_policy *p
 	if (pol->release_archive && ((err = make_archive(&archive, pol, workdir, tag)) < 0 ||
 				     (err = files_add(&f, archive)) < 0))
 		goto done;
-	if ((err = add_artifacts(&f, r, pol, workdir)) < 0)
+	if ((err = add_artifacts(&f, r, pol, workdir, tag)) < 0)
 		goto done;
 	if (f.n == 0) {
 		snprintf(line, sizeof(line), "tag %s: nothing to sign (release.archive is false and "

@@ -127,6 +127,35 @@ int sg_notes_read(sg_buf *out, git_repository *repo, const char *notes_ref,
 typedef int (*sg_notes_foreach_cb)(const git_oid *commit, const char *text, size_t len, void *payload);
 int sg_notes_foreach(git_repository *repo, const char *notes_ref, sg_notes_foreach_cb cb, void *payload);
 
+/* --- lookup (lookup.c) ------------------------------------------------------ */
+
+/* The refs that hold signing events: refs/notes/signatures and every
+ * profile's notesRef (pol may be NULL). Appends to out. */
+struct sg_policy;
+int sg_notes_event_refs(sg_strlist *out, const struct sg_policy *pol);
+
+/* A signing event that records one of the digests asked for. */
+typedef struct sg_digest_hit {
+	char digest[65];          /* the digest it matched (lowercase hex) */
+	char commit[GIT_OID_HEXSZ + 1]; /* the commit the note is on */
+	char *notes_ref;
+	sg_event ev;              /* the whole event (Tag, Signed-At, Artifact, ...) */
+} sg_digest_hit;
+
+typedef struct sg_digest_hits {
+	sg_digest_hit *v;
+	size_t n, cap;
+} sg_digest_hits;
+
+/* Every "Signgate-Event: sign" event under `notes_refs` whose field `key`
+ * ("Artifact-Sha256", "Signature-Sha256") is one of `digests` (64 hex,
+ * compared case-insensitively; others are ignored), in the order the notes
+ * are read. Bad paragraphs are skipped (sg_events_parse). A full scan of
+ * the notes for now. */
+int sg_notes_lookup_digests(sg_digest_hits *out, git_repository *repo, const sg_strlist *notes_refs,
+			    const char *key, const char *const *digests, size_t n);
+void sg_digest_hits_release(sg_digest_hits *h);
+
 /* SG_ERROR unless notes_ref is a valid reference name under refs/notes/. */
 int sg_notes_ref_check(const char *notes_ref);
 

@@ -268,6 +268,11 @@ static int output_path(char **out, const sg_run *run, const sg_item *it, const c
 	return n < 0 ? sg_error_set(SG_ERROR, "out of memory") : SG_OK;
 }
 
+int sg_run_output_path(char **out, const sg_run *run, const sg_item *it, const char *suffix)
+{
+	return output_path(out, run, it, suffix);
+}
+
 static int write_output(sg_outfile *o, const sg_run *run, const sg_item *it,
 			const char *suffix, const sg_buf *content)
 {
@@ -567,7 +572,9 @@ static const struct {
 	int (*fn)(sg_run *);
 } steps[] = {
 	{ "profiles", step_profiles }, { "gate", step_gate }, { "key", step_open_signers },
-	{ "open", step_open_files }, { "scan", step_scan }, { "sign", step_sign },
+	{ "open", step_open_files }, { "scan", step_scan },
+	/* provenance never moves: nothing recorded for another commit is signed or overwritten */
+	{ "provenance", sg_run_check_provenance }, { "sign", step_sign },
 	{ "stale", step_stale }, { "write", step_write }, { "sync", step_sync },
 	/* No signature is published without its record: record, then publish. */
 	{ "record", step_record }, { "audit", step_audit }, { "publish", step_publish },

@@ -47,6 +47,15 @@ typedef struct sg_run {
 	char signed_at[32];
 } sg_run;
 
+/* pipeline.c: where the output with `suffix` of item `it` goes (next to
+ * the file, or under --out). Caller frees. */
+int sg_run_output_path(char **out, const sg_run *run, const sg_item *it, const char *suffix);
+
+/* provenance.c: SG_EDENIED when a file's digest is already recorded for
+ * another commit, or when its signature file holds a signature recorded
+ * for another commit (it is never overwritten); the earlier event named. */
+int sg_run_check_provenance(sg_run *run);
+
 /* record.c */
 int sg_run_build_event(sg_event *ev, const sg_run *run, const sg_item *it);
 int sg_run_record_notes(sg_run *run, char **refs_written);

@@ -13,12 +13,8 @@
 int sg_verify_notes_refs(sg_strlist *out, const sg_policy *pol)
 {
 	sg_strlist refs = SG_STRLIST_INIT;
-	size_t i;
-	int err = sg_strlist_add(&refs, SG_DEFAULT_NOTES_REF);
+	int err = sg_notes_event_refs(&refs, pol);
 
-	for (i = 0; pol && err == SG_OK && i < pol->nprofiles; i++)
-		if (pol->profiles[i].notes_ref)
-			err = sg_strlist_add_unique(&refs, pol->profiles[i].notes_ref, 0);
 	if (err < 0) {
 		sg_strlist_release(&refs);
 		return err;

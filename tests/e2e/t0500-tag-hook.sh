@@ -7,7 +7,7 @@
 . "$SG_LIB/sign-lib.sh"
 sg_sign_fixture || { echo "fixture failed"; exit 1; }
 export PATH="$SIGNGATE_BUILD:$PATH"
-sg_policy_text | sed 's/^\[scan\]/[release]\n\ttagPattern = v*\n\tarchive = true\n\tartifact = dist\/*.txt\n[scan]/' |
+sg_policy_text | sed 's/^\[scan\]/[release]\n\ttagPattern = v*\n\tarchive = true\n\tartifact = dist\/*-%(tag).txt\n[scan]/' |
 	sg_commit_policy
 sg_reviewed_commit src/more.c 'int more;'
 name=$(basename "$REPO")
@@ -17,13 +17,13 @@ check "the hook is executable" test -x "$REPO/.git/hooks/reference-transaction"
 check "the installed hook is hooks/reference-transaction" cmp -s "$REPO/.git/hooks/reference-transaction" "$SG_TOP/hooks/reference-transaction"
 check "no pre-receive in a work tree by default" test ! -e "$REPO/.git/hooks/pre-receive"
 
-printf 'release notes\n' >"$REPO/dist/notes.txt"
+printf 'release notes\n' >"$REPO/dist/notes-v1.0.txt"
 expect 0 "git tag v1.0 on a reviewed commit" -- git -C "$REPO" tag v1.0
 check "tag v1.0 exists" sh -c "git -C '$REPO' rev-parse -q --verify refs/tags/v1.0 >/dev/null"
 check "the archive $name-v1.0.tar.gz was made" test -s "$REPO/dist/$name-v1.0.tar.gz"
 check "the archive is git archive of the tag" sh -c "git -C '$REPO' archive --format=tar.gz --prefix='$name-v1.0/' v1.0 | cmp -s - '$REPO/dist/$name-v1.0.tar.gz'"
 check "openssl cms -verify accepts the archive's signature" cms_verify "$REPO/dist/$name-v1.0.tar.gz"
-check "openssl cms -verify accepts dist/notes.txt.p7s (release.artifact)" cms_verify "$REPO/dist/notes.txt"
+check "openssl cms -verify accepts dist/notes-v1.0.txt.p7s (release.artifact)" cms_verify "$REPO/dist/notes-v1.0.txt"
 check "the token verifies with openssl ts" ts_verify_p7s "$REPO/dist/$name-v1.0.tar.gz"
 note=$(git -C "$REPO" notes --ref signatures show v1.0^{commit} 2>/dev/null)
 check "the note records Tag: v1.0" sh -c "printf '%s\n' \"\$1\" | grep -q '^Tag: v1.0$'" _ "$note"

@@ -567,6 +567,66 @@ static void test_append_after_nul_note_fanout(void **state)
 	append_after_nul(f, cmd);
 }
 
+/* sg_notes_lookup_digests: digests in, the sign events recording them out,
+ * with the commit they are on; other kinds, other fields, bad paragraphs
+ * and digests not asked for are not returned. */
+static void test_lookup_digests(void **state)
+{
+	fixture *f = *state;
+	static const char A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	static const char B[] = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+	sg_event e[3] = { { NULL, 0 }, { NULL, 0 }, { NULL, 0 } };
+	sg_strlist refs = SG_STRLIST_INIT;
+	sg_digest_hits hits = { NULL, 0, 0 };
+	const char *want[3] = { "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "not hex", B };
+	char head[GIT_OID_HEXSZ + 1], parent[GIT_OID_HEXSZ + 1];
+	git_object *o = NULL;
+
+	assert_int_equal(git_revparse_single(&o, f->repo, "HEAD~1"), 0);
+	git_oid_tostr(head, sizeof(head), &f->head);
+	git_oid_tostr(parent, sizeof(parent), git_object_id(o));
+	assert_int_equal(sg_event_add(&e[0], SG_EVENT_KEY, "sign"), 0);
+	assert_int_equal(sg_event_add(&e[0], "Artifact-Sha256", A), 0);
+	assert_int_equal(sg_event_add(&e[0], "Tag", "v1.0"), 0);
+	assert_int_equal(sg_event_add(&e[1], SG_EVENT_KEY, "revoke"), 0); /* not a signing */
+	assert_int_equal(sg_event_add(&e[1], "Artifact-Sha256", B), 0);
+	assert_int_equal(sg_event_add(&e[2], SG_EVENT_KEY, "sign"), 0);
+	assert_int_equal(sg_event_add(&e[2], "Signature-Sha256", B), 0); /* another field */
+	assert_int_equal(sg_notes_append(f->repo, REF, git_object_id(o), e, 3, NULL), 0);
+	assert_int_equal(sh("printf 'x\\000\\n\\nSigngate-Event: sign\\nArtifact-Sha256: %s\\n' | "
+			    "git -C %s hash-object -w --stdin >%s/blob && git -C %s notes --ref signatures add "
+			    "-C $(cat %s/blob) HEAD", B, f->dir, f->dir, f->dir, f->dir), 0);
+	assert_int_equal(sg_strlist_add(&refs, REF), 0);
+	assert_int_equal(sg_notes_lookup_digests(&hits, f->repo, &refs, "Artifact-Sha256", want, 3), 0);
+	assert_int_equal(hits.n, 2);
+	{
+		size_t ia = strcmp(hits.v[0].digest, A) == 0 ? 0 : 1;
+		assert_string_equal(hits.v[ia].digest, A);
+		assert_string_equal(hits.v[ia].commit, parent);
+		assert_string_equal(hits.v[ia].notes_ref, REF);
+		assert_string_equal(sg_event_get(&hits.v[ia].ev, "Tag"), "v1.0");
+		/* the event after a NUL paragraph counts */
+		assert_string_equal(hits.v[1 - ia].digest, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+		assert_string_equal(hits.v[1 - ia].commit, head);
+	}
+	sg_digest_hits_release(&hits);
+	assert_int_equal(sg_notes_lookup_digests(&hits, f->repo, &refs, "Signature-Sha256", want + 2, 1), 0);
+	assert_int_equal(hits.n, 1);
+	assert_string_equal(hits.v[0].commit, parent);
+	sg_digest_hits_release(&hits);
+	/* nothing asked, and a ref that does not exist */
+	assert_int_equal(sg_notes_lookup_digests(&hits, f->repo, &refs, "Artifact-Sha256", want, 0), 0);
+	assert_int_equal(hits.n, 0);
+	assert_int_equal(sg_strlist_add(&refs, "refs/notes/none"), 0);
+	assert_int_equal(sg_notes_lookup_digests(&hits, f->repo, &refs, "Artifact-Sha256", want, 1), 0);
+	assert_int_equal(hits.n, 1);
+	sg_digest_hits_release(&hits);
+	sg_strlist_release(&refs);
+	git_object_free(o);
+	for (size_t i = 0; i < 3; i++)
+		sg_event_release(&e[i]);
+}
+
 static void test_fanout_tree(void **state)
 {
 	fixture *f = *state;
@@ -826,6 +886,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_after_nul_note, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_append_after_nul_note_fanout, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_tree, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_digests, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_foreach, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_first_writers, repo_setup, repo_teardown),
