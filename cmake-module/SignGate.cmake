@@ -81,16 +81,18 @@ function(signgate_sign)
   math(EXPR n "${n} + 1")
   set_property(GLOBAL PROPERTY _SIGNGATE_COUNT ${n})
 
+  set(shown ${SG_TARGETS} ${SG_FILES})
+  list(JOIN shown ", " shown)  # "hello, greet, hello-data.txt", not a raw list
   add_custom_target(signgate_sign_${n}
     COMMAND "${SIGNGATE_EXECUTABLE}" ${global} sign ${signopts} ${built}
     DEPENDS ${files}
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
-    COMMENT "signgate: signing ${SG_TARGETS} ${SG_FILES}"
+    COMMENT "signgate: signing ${shown}"
     VERBATIM)
   add_custom_target(signgate_verify_${n}
     COMMAND "${SIGNGATE_EXECUTABLE}" ${global} verify ${signopts} ${built}
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
-    COMMENT "signgate: verifying ${SG_TARGETS} ${SG_FILES}"
+    COMMENT "signgate: verifying ${shown}"
     VERBATIM)
   if(SG_TARGETS)
     add_dependencies(signgate_sign_${n} ${SG_TARGETS})

@@ -25,7 +25,8 @@ foreach(_signgate_p IN LISTS CPACK_PACKAGE_FILES)
   file(COPY_FILE "${_signgate_p}" "${_signgate_dest}/${_signgate_name}")
   list(APPEND _signgate_files "${_signgate_dest}/${_signgate_name}")
 endforeach()
-message(STATUS "signgate: signing ${_signgate_files}")
+list(JOIN _signgate_files ", " _signgate_shown)
+message(STATUS "signgate: signing ${_signgate_shown}")
 execute_process(
   COMMAND "${_signgate_executable}" ${_signgate_global} sign ${_signgate_signopts} ${_signgate_files}
   WORKING_DIRECTORY "${_signgate_workdir}"
@@ -33,6 +34,12 @@ execute_process(
   OUTPUT_VARIABLE _signgate_out
   ERROR_VARIABLE _signgate_err)
 if(NOT _signgate_rc EQUAL 0)
-  message(FATAL_ERROR "signgate refused to sign the packages (exit ${_signgate_rc}):\n${_signgate_err}${_signgate_out}")
+  if(_signgate_rc EQUAL 3)
+    set(_signgate_how "refused to sign")  # a decision of the gate or the policy
+  else()
+    set(_signgate_how "could not sign")
+  endif()
+  message(FATAL_ERROR "signgate ${_signgate_how} the packages (exit ${_signgate_rc}):\n${_signgate_err}${_signgate_out}")
 endif()
-message(STATUS "signgate: ${_signgate_err}")
+string(STRIP "${_signgate_err}" _signgate_err)
+message(STATUS "${_signgate_err}")  # signgate's own "signgate: N artifacts signed ..."

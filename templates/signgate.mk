@@ -36,17 +36,17 @@ SIGN_INSTALL_FILES ?=
 SIGNGATE_GLOBAL = $(SIGN_FLAGS) $(if $(strip $(SIGN_PROFILE)),--profile $(SIGN_PROFILE))
 SIGNGATE_REV = $(if $(strip $(SIGN_REV)),--rev $(SIGN_REV))
 
-SIGN_INSTALL_HOOK = $(if $(strip $(SIGN_INSTALL_FILES)),$(SIGNGATE) $(SIGNGATE_GLOBAL) sign $(SIGNGATE_REV) $(SIGN_INSTALL_FILES),@echo "signgate.mk: SIGN_INSTALL_FILES is empty; nothing to sign after install" >&2; exit 2)
+SIGN_INSTALL_HOOK = $(if $(strip $(SIGN_INSTALL_FILES)),$(strip $(SIGNGATE) $(SIGNGATE_GLOBAL) sign $(SIGNGATE_REV) $(SIGN_INSTALL_FILES)),@echo "signgate.mk: SIGN_INSTALL_FILES is empty; nothing to sign after install" >&2; exit 2)
 
 .PHONY: sign verify-signatures install-signatures
 
 sign: $(SIGN_FILES)
 	@$(if $(strip $(SIGN_FILES)),:,echo "signgate.mk: set SIGN_FILES to the files to sign" >&2; exit 2)
-	$(SIGNGATE) $(SIGNGATE_GLOBAL) sign $(SIGNGATE_REV) $(SIGN_FILES)
+	$(strip $(SIGNGATE) $(SIGNGATE_GLOBAL) sign $(SIGNGATE_REV) $(SIGN_FILES))
 
 verify-signatures:
 	@$(if $(strip $(SIGN_FILES)),:,echo "signgate.mk: set SIGN_FILES to the files to verify" >&2; exit 2)
-	$(SIGNGATE) $(SIGNGATE_GLOBAL) verify $(SIGNGATE_REV) $(SIGN_FILES)
+	$(strip $(SIGNGATE) $(SIGNGATE_GLOBAL) verify $(SIGNGATE_REV) $(SIGN_FILES))
 
 install-signatures:
 	$(SIGN_INSTALL_HOOK)
