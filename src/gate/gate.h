@@ -4,6 +4,7 @@
 #define SG_GATE_GATE_H
 
 #include <git2.h>
+#include <stdint.h>
 
 #include "core/strlist.h"
 #include "policy/policy.h"
@@ -78,5 +79,11 @@ int sg_gate_current_signer(char **out, git_repository *repo);
  * append it to refs/notes/signgate-approvals on REV (compare-and-swap).
  * `done` receives a one-line summary (caller frees). */
 int sg_gate_approve(char **done, git_repository *repo, const char *rev, const char *key);
+
+/* doctor: git's commit-graph (single file or split chain), every file's
+ * layout and trailing checksum -- the gate maps it without checksumming on
+ * each run. SG_ENOTFOUND when there is none; SG_EVERIFY with the message
+ * when one is damaged (the gate then reads the objects). */
+int sg_gate_graph_verify(int *files, uint32_t *commits, git_repository *repo);
 
 #endif

@@ -12,35 +12,94 @@
 #include "gate/gate.h"
 #include "policy/policy.h"
 
-/* ---- commit-graph (objects/info/commit-graph, read-only, single file) ---- */
+/* ---- commit-graph (cgraph.c: objects/info/commit-graph or its split chain) ---- */
 typedef struct sg_cgraph sg_cgraph;
 #define SG_CGRAPH_NONE UINT32_MAX
+#define SG_GEN_INFINITY UINT32_MAX    /* a commit outside the graph */
+#define SG_CGRAPH_MAX_PARENTS 256
 
-/* SG_ENOTFOUND when there is no usable graph (absent, split chain, other
- * hash, corrupt: the caller falls back to object reads). */
+typedef struct sg_cgraph_entry {
+	uint32_t parents[SG_CGRAPH_MAX_PARENTS];  /* global positions */
+	uint32_t nparents;
+	uint32_t gen;            /* topological level; SG_GEN_INFINITY when the graph has none */
+	int64_t date;            /* committer time */
+} sg_cgraph_entry;
+
+/* Map the graph (single file, else the chain): SG_ENOTFOUND when there is
+ * none that can be used (absent, shallow repository, other hash, damaged
+ * layout): the caller reads objects. No checksum is computed. */
 int sg_cgraph_open(sg_cgraph **out, git_repository *repo);
 void sg_cgraph_free(sg_cgraph *g);
-/* Position of a commit, or SG_CGRAPH_NONE. */
+/* Global position of a commit, or SG_CGRAPH_NONE. */
 uint32_t sg_cgraph_find(const sg_cgraph *g, const git_oid *id);
 uint32_t sg_cgraph_count(const sg_cgraph *g);
+int sg_cgraph_has_generations(const sg_cgraph *g);
 void sg_cgraph_oid(git_oid *out, const sg_cgraph *g, uint32_t pos);
-/* First parent position (SG_CGRAPH_NONE for a root) and whether it has more
- * than one parent. SG_ERROR when the graph is inconsistent. */
-int sg_cgraph_first_parent(uint32_t *parent, int *merge, const sg_cgraph *g, uint32_t pos);
+/* Parents, level and date of the commit at pos. SG_ERETRY (message set)
+ * when the graph contradicts itself: the caller redoes its walk from objects. */
+int sg_cgraph_commit(sg_cgraph_entry *out, const sg_cgraph *g, uint32_t pos);
+/* doctor: every file's layout and trailing SHA-1. SG_ENOTFOUND when there
+ * is no graph; SG_EVERIFY (message set) when one is damaged. */
+int sg_cgraph_verify(int *layers, uint32_t *commits, git_repository *repo);
 
-/* ---- first-parent chain of a tip ---- */
-typedef struct sg_chain {
-	git_oid *ids;            /* ids[0] = tip */
-	unsigned char *merge;    /* merge[i]: ids[i] has more than one parent */
-	size_t n, alloc;
-	int found;               /* the stop commit was reached: ids[n-1] */
-	int truncated;           /* history ends early (shallow): missing parent of ids[n-1] */
+/* ---- commit table (dag.c): commits met by a walk, parsed once ---- */
+typedef struct sg_dag sg_dag;
+#define SG_DAG_NONE UINT32_MAX
+/* Node indices in the order met; a commit in the graph is found by its
+ * position, the others by a hash table. */
+
+typedef struct sg_dag_node {
+	int64_t date;
+	uint32_t gen;            /* SG_GEN_INFINITY when unknown (valid once parsed) */
+	uint32_t first_edge;     /* parents: sg_dag_parents() */
+	uint32_t nparents;
+	uint32_t chain;          /* 1 + place on the first-parent chain, 0 when off it */
+	uint32_t flags;          /* SG_DAG_* and the walks' marks */
+	uint32_t queued;         /* copies in a priority queue (paint walk) */
+} sg_dag_node;
+
+#define SG_DAG_PARSED  0x01u
+#define SG_DAG_MISSING 0x02u     /* beyond a shallow boundary */
+
+/* Room for one more element in *v (doubling from `first`, as a size_t
+ * count in *alloc); SG_ERROR when out of memory. */
+int sg_dag_reserve(void **v, size_t *alloc, size_t n, size_t first, size_t size);
+/* use_graph: read commits from the commit-graph where it has them. */
+int sg_dag_open(sg_dag **out, git_repository *repo, int use_graph);
+void sg_dag_free(sg_dag *d);
+/* The node of a commit, created unparsed when new. */
+int sg_dag_lookup(uint32_t *idx, sg_dag *d, const git_oid *id);
+/* Read its parents, date and generation (once). A commit missing in a
+ * shallow repository is flagged SG_DAG_MISSING, with no parents. */
+int sg_dag_parse(sg_dag *d, uint32_t idx);
+sg_dag_node *sg_dag_node_at(const sg_dag *d, uint32_t idx);
+void sg_dag_oid(git_oid *out, const sg_dag *d, uint32_t idx);
+const uint32_t *sg_dag_parents(const sg_dag *d, uint32_t idx);
+uint32_t sg_dag_count(const sg_dag *d);
+/* 1 when generation numbers can prune walks (a graph with levels). */
+int sg_dag_generations(const sg_dag *d);
+int sg_dag_used_graph(const sg_dag *d);
+
+/* ---- reachability (walk.c) ---- */
+#define SG_REACH_ANY   1         /* establish reachability when REV is not on the chain */
+#define SG_REACH_MERGE 2         /* ... and the chain merge that brought it in */
+
+typedef struct sg_reach {
+	int first_parent;        /* REV is on the tip's first-parent chain */
+	size_t behind;           /* commits behind the tip when it is */
+	int reachable;           /* REV is an ancestor of the tip (or is it) */
+	int has_merge;
+	git_oid merge;           /* the oldest chain merge from which REV is reachable */
+	int truncated;           /* shallow: history ended before the answer */
+	git_oid history_end;     /* last chain commit read when truncated */
 	int used_graph;
-} sg_chain;
+} sg_reach;
 
-/* Walk the first-parent chain from `tip` until `stop` (or the root). */
-int sg_chain_walk(sg_chain *out, git_repository *repo, const git_oid *tip, const git_oid *stop);
-void sg_chain_release(sg_chain *c);
+/* Judge REV against one tip: first-parent membership always; reachability
+ * and the merge only as `flags` ask. Generation numbers from the commit-
+ * graph prune every walk; without them, the chain is read to the root and
+ * reachability is git's paint_down_to_common (commit-date order, exact). */
+int sg_reach_judge(sg_reach *out, git_repository *repo, const git_oid *tip, const git_oid *rev, int flags);
 
 /* ---- protected branch ---- */
 typedef struct sg_branch_verdict {

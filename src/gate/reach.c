@@ -63,52 +63,6 @@ done:
 	return ret;
 }
 
-static int reaches(int *out, git_repository *repo, const git_oid *from, const git_oid *rev)
-{
-	int r = git_graph_descendant_of(repo, from, rev);
-
-	if (r < 0)
-		return sg_error_set(SG_EDENIED, "cannot establish reachability: %s",
-				    git_error_last() ? git_error_last()->message : "unknown error");
-	*out = r;
-	return SG_OK;
-}
-
-/* The merge on the chain that brought REV in: the oldest chain merge from
- * which REV is reachable (reachability only grows toward the tip). */
-static int find_merge(git_oid *out, int *found, git_repository *repo, const sg_chain *c, const git_oid *rev)
-{
-	size_t *idx = NULL, m = 0, i, lo = 0, hi;
-	int ret = SG_ERROR, r = 0;
-
-	*found = 0;
-	idx = malloc((c->n ? c->n : 1) * sizeof(*idx));
-	if (!idx)
-		return sg_error_set(SG_ERROR, "out of memory");
-	for (i = 0; i < c->n; i++)
-		if (c->merge[i])
-			idx[m++] = i;
-	hi = m;
-	while (lo < hi) {  /* first index in [lo, m) whose merge does not reach */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((ret = reaches(&r, repo, &c->ids[idx[mid]], rev)) < 0)
-			goto done;
-		if (r)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo > 0) {
-		git_oid_cpy(out, &c->ids[idx[lo - 1]]);
-		*found = 1;
-	}
-	ret = SG_OK;
-done:
-	free(idx);
-	return ret;
-}
-
 static void short_id(char *out, const git_oid *id)
 {
 	git_oid_tostr(out, 8, id);
@@ -117,57 +71,47 @@ static void short_id(char *out, const git_oid *id)
 static int judge_ref(sg_branch_verdict *v, git_repository *repo, const sg_policy *pol,
 		     const char *refname, const git_oid *rev)
 {
-	sg_chain c = { 0 };
+	sg_reach r;
 	sg_buf ev = SG_BUF_INIT;
 	git_oid tip;
 	char rs[8], ms[8], es[8];
-	int ret = SG_ERROR, reach = 0;
+	int ret = SG_ERROR;
 
 	short_id(rs, rev);
 	if (git_reference_name_to_id(&tip, repo, refname) < 0)
 		return sg_error_set(SG_EDENIED, "cannot resolve %s: %s", refname, git_error_last()->message);
-	if ((ret = sg_chain_walk(&c, repo, &tip, rev)) < 0)
+	/* The merge is searched only when the rule reports it (and the reviews
+	 * read it): under firstParent the chain has already decided. */
+	if ((ret = sg_reach_judge(&r, repo, &tip, rev,
+				  SG_REACH_ANY | (pol->first_parent ? 0 : SG_REACH_MERGE))) < 0)
 		goto done;
 	v->ok = 0;
-	if (c.found) {
+	if (r.first_parent) {
 		v->ok = v->first_parent = 1;
-		if (c.n == 1)
+		if (r.behind == 0)
 			ret = sg_buf_printf(&ev, "%s first-parent (tip)", refname);
 		else
 			ret = sg_buf_printf(&ev, "%s first-parent (%zu commit%s behind tip)", refname,
-					    c.n - 1, c.n == 2 ? "" : "s");
-		goto out;
-	}
-	/* A truncated chain under firstParent cannot be settled: skip the
-	 * (failing) full-graph walk; without firstParent a merge inside the
-	 * shallow history may still bring REV in. */
-	if (!(c.truncated && pol->first_parent) &&
-	    (ret = reaches(&reach, repo, &tip, rev)) < 0 && !c.truncated)
-		goto done;
-	if (!reach && c.truncated) {
-		short_id(es, &c.ids[c.n - 1]);
+					    r.behind, r.behind == 1 ? "" : "s");
+	} else if (!r.reachable && r.truncated) {
+		short_id(es, &r.history_end);
 		ret = sg_buf_printf(&ev, "shallow history: cannot establish that %s is on %s "
 				    "(history ends at %s); run git fetch --unshallow", rs, refname, es);
-		goto out;
-	}
-	if (!reach) {
+	} else if (!r.reachable) {
 		ret = sg_buf_printf(&ev, "%s is not on %s", rs, refname);
-		goto out;
-	}
-	if ((ret = find_merge(&v->merge, &v->has_merge, repo, &c, rev)) < 0)
-		goto done;
-	if (v->has_merge)
-		short_id(ms, &v->merge);
-	else
-		strcpy(ms, "?");
-	if (pol->first_parent)
-		ret = sg_buf_printf(&ev, "%s is reachable from %s but not on its first-parent chain "
-				    "(merged by %s)", rs, refname, ms);
-	else {
+	} else if (pol->first_parent) {
+		ret = sg_buf_printf(&ev, "%s is reachable from %s but not on its first-parent chain; "
+				    "sign the merge that brought it in", rs, refname);
+	} else {
 		v->ok = 1;
+		v->has_merge = r.has_merge;
+		git_oid_cpy(&v->merge, &r.merge);
+		if (r.has_merge)
+			short_id(ms, &r.merge);
+		else
+			strcpy(ms, "?");
 		ret = sg_buf_printf(&ev, "%s reachable (merged by %s)", refname, ms);
 	}
-out:
 	if (ret < 0)
 		goto done;
 	v->evidence = sg_buf_detach(&ev);
@@ -178,7 +122,6 @@ out:
 	ret = SG_OK;
 done:
 	sg_buf_dispose(&ev);
-	sg_chain_release(&c);
 	return ret;
 }
 
@@ -277,4 +220,9 @@ void sg_branch_verdict_release(sg_branch_verdict *v)
 	free(v->ref);
 	free(v->evidence);
 	memset(v, 0, sizeof(*v));
+}
+
+int sg_gate_graph_verify(int *files, uint32_t *commits, git_repository *repo)
+{
+	return sg_cgraph_verify(files, commits, repo);
 }

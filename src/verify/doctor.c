@@ -5,6 +5,7 @@
 #include "verify/verify.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "gate/gate.h"
 #include "core/secret.h"
 #include "scan/scan.h"
 #include "sign/keys.h"
@@ -485,6 +486,23 @@ static void check_hooks(doctor *d, git_repository *repo)
 	git_config_free(cfg);
 }
 
+/* The gate maps git's commit-graph without checksumming it: check it here. */
+static void check_commit_graph(doctor *d, git_repository *repo)
+{
+	uint32_t commits = 0;
+	int files = 0, err = sg_gate_graph_verify(&files, &commits, repo);
+
+	if (err == SG_ENOTFOUND)
+		report(d, SG_CHECK_OK, "commit-graph", "none (optional: git commit-graph write --reachable "
+		       "makes checks on long histories faster)");
+	else if (err < 0)
+		report(d, SG_CHECK_FAIL, "commit-graph", "%s", last_error());
+	else
+		report(d, SG_CHECK_OK, "commit-graph", "%d file%s, %u commits, checksums match", files,
+		       files == 1 ? "" : "s", commits);
+	sg_error_clear();
+}
+
 sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 			      const sg_doctor_opts *opts, sg_doctor_cb cb, void *payload)
 {
@@ -505,8 +523,10 @@ sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 			check_scan_db(&d, pol);
 		check_people(&d, pol);
 	}
-	if (repo)
+	if (repo) {
 		check_hooks(&d, repo);
+		check_commit_graph(&d, repo);
+	}
 	sg_error_clear();
 	return d.worst;
 }
