@@ -117,7 +117,8 @@ int sg_notes_lookup_digests(sg_digest_hits *out, git_repository *repo, const sg_
 	for (i = 0; i < n; i++)
 		if (hex64(st.w[st.nw], digests[i]))
 			st.nw++;
-	qsort(st.w, st.nw, sizeof(*st.w), hex_cmp);
+	if (st.nw)
+		qsort(st.w, st.nw, sizeof(*st.w), hex_cmp);
 	for (i = 0; st.nw && i < notes_refs->n && err == SG_OK; i++) {
 		st.ref = notes_refs->v[i];
 		err = sg_notes_foreach(repo, notes_refs->v[i], match_note, &st);
