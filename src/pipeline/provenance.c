@@ -26,14 +26,25 @@ static void describe(char *out, size_t len, const sg_digest_hit *h)
 		 tag ? ")" : "", at ? at : "an unrecorded date", h->notes_ref);
 }
 
-/* A recorded event for `digest` on a commit other than `commit`, or NULL. */
-static const sg_digest_hit *elsewhere(const sg_digest_hits *h, const char *digest, const char *commit)
+/* A recorded event for `digest` on a commit other than `commit`, or NULL.
+ * An event of a test profile (profile.test) is not a release: it does
+ * not hold the file (a test signing on a feature branch must not keep the
+ * same build from being released). */
+static const sg_digest_hit *elsewhere(const sg_digest_hits *h, const sg_policy *pol,
+				      const char *digest, const char *commit)
 {
+	const sg_profile *prof;
+	const char *name;
 	size_t i;
 
-	for (i = 0; i < h->n; i++)
-		if (!strcasecmp(h->v[i].digest, digest) && strcmp(h->v[i].commit, commit) != 0)
-			return &h->v[i];
+	for (i = 0; i < h->n; i++) {
+		if (strcasecmp(h->v[i].digest, digest) != 0 || strcmp(h->v[i].commit, commit) == 0)
+			continue;
+		name = sg_event_get(&h->v[i].ev, "Profile");
+		if (name && (prof = sg_policy_profile(pol, name)) && prof->test)
+			continue;
+		return &h->v[i];
+	}
 	return NULL;
 }
 
@@ -52,7 +63,7 @@ static int check_artifacts(const sg_run *run, const sg_strlist *refs)
 		d[i] = run->items[i].scan.sha256_hex;
 	err = sg_notes_lookup_digests(&hits, run->repo, refs, "Artifact-Sha256", d, run->n);
 	for (i = 0; err == SG_OK && i < run->n; i++) {
-		if (!(h = elsewhere(&hits, d[i], run->gate->commit)))
+		if (!(h = elsewhere(&hits, run->pol, d[i], run->gate->commit)))
 			continue;
 		describe(where, sizeof(where), h);
 		err = sg_error_set(SG_EDENIED, "%s (sha256 %.16s...) is already signed for %s; a file is "
@@ -111,7 +122,7 @@ static int check_signature_files(const sg_run *run, const sg_strlist *refs)
 	if (err == SG_OK && n)
 		err = sg_notes_lookup_digests(&hits, run->repo, refs, "Signature-Sha256", d, n);
 	for (i = 0; err == SG_OK && n && i < run->n; i++) {
-		if (!sha[i][0] || !(h = elsewhere(&hits, sha[i], run->gate->commit)))
+		if (!sha[i][0] || !(h = elsewhere(&hits, run->pol, sha[i], run->gate->commit)))
 			continue;
 		describe(where, sizeof(where), h);
 		err = sg_error_set(SG_EDENIED, "%s holds the signature recorded for %s; it is not "

@@ -71,6 +71,18 @@ mkdir -p "$REPO/dist/next"
 expect 0 "the twin: signed into another folder (--out)" -- sg sign --out dist/next dist/README.txt
 check "that signature verifies with openssl" sh -c "openssl cms -verify -binary -inform DER -in '$REPO/dist/next/README.txt.p7s' -content '$REPO/dist/README.txt' -CAfile '$PKI/ca.pem' -purpose any -out /dev/null 2>/dev/null"
 
+# a test profile's signing is not a release: it does not hold the file
+printf 'candidate\n' >"$REPO/dist/rc.bin"
+cp "$REPO/dist/rc.bin" "$REPO/test/rc.bin"
+expect 0 "a test signing of the same bytes (test/rc.bin)" -- sg --profile test sign test/rc.bin
+check "  recorded with Profile: test" sh -c "git -C '$REPO' notes --ref signatures show HEAD | grep -q '^Profile: test$'"
+sg_reviewed_commit src/rc.c 'int rc;'
+expect 0 "the same build released on the next commit is signed (the test event does not count)" -- sg sign dist/rc.bin
+check "  its signature verifies with openssl" cms_verify "$REPO/dist/rc.bin"
+sg_reviewed_commit src/rc2.c 'int rc2;'
+expect 3 "the twin: once released, the next commit cannot sign it" -- sg sign dist/rc.bin
+grep_out "dist/rc.bin (sha256 .*) is already signed for" "naming the release"
+
 # an archive of that name already there with other bytes is not replaced
 printf 'not an archive\n' >"$REPO/dist/proj-v3.0.tar.gz"
 git -C "$REPO" tag v3.0 >"$TRASH/out" 2>"$TRASH/err"
