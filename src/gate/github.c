@@ -101,6 +101,22 @@ struct latest {
 	const json_t *r;
 };
 
+/* GitHub blocks a merge on "changes requested" only from reviewers with
+ * write access; author_association says who cannot have it. Unknown or
+ * absent: assume it blocks (fail closed). */
+static int may_block(const json_t *review)
+{
+	static const char *const outsiders[] = { "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE",
+						 "MANNEQUIN" };
+	const char *a = sg_forge_str(review, "author_association");
+	size_t i;
+
+	for (i = 0; a && i < sizeof(outsiders) / sizeof(outsiders[0]); i++)
+		if (!strcmp(a, outsiders[i]))
+			return 0;
+	return 1;
+}
+
 /* One reviewer's latest decisive review: counted, dropped or, for an
  * outstanding "changes requested", a blocker (gate.changesRequested). */
 static int judge_latest(sg_review_list *out, sg_strlist *approved, sg_strlist *blockers, const struct latest *l,
@@ -110,7 +126,8 @@ static int judge_latest(sg_review_list *out, sg_strlist *approved, sg_strlist *b
 	json_int_t id = json_integer_value(json_object_get(l->r, "id"));
 	char line[GH_WHY];
 
-	if (!strcmp(state, "CHANGES_REQUESTED") && sg_policy_changes_requested_blocks(pol) && blockers) {
+	if (!strcmp(state, "CHANGES_REQUESTED") && sg_policy_changes_requested_blocks(pol) && blockers &&
+	    may_block(l->r)) {
 		snprintf(line, sizeof(line), "%s's latest review %lld on pull request #%lld requests changes; GitHub "
 			 "would not merge it (gate.changesRequested = block)", l->who, (long long)id,
 			 (long long)json_integer_value(json_object_get(pr, "number")));

@@ -54,6 +54,12 @@ check "the second page was read" grep -q "page=2" "$TRASH/forge.log"
 policy "$(gh_keys)" reviewSource=github changesRequested=ignore
 expect 0 "the allowed twin: gate.changesRequested = ignore" -- chk
 grep_out "(github:bob, github:carol)" "bob and carol counted, carol's approval from page 2"
+jq '.["/repos/octo/hello/pulls/31/reviews?per_page=100"].body[2].author_association = "NONE"' \
+	"$REC/github-changes-requested.json" >"$TRASH/driveby.json"
+recorded "$TRASH/driveby.json"
+policy "$(gh_keys)" reviewSource=github
+expect 0 "a reviewer without write access (author_association NONE) does not block, as on GitHub" -- chk
+grep_out "latest review 4003 is CHANGES_REQUESTED, not APPROVED (github:maint)" "that review only does not count"
 jq '.["/repos/octo/hello/pulls/31/reviews?per_page=100&page=2"].body += [{"id": 4006, "user": {"login": "maint"}, "state": "APPROVED", "commit_id": "@HEAD@", "submitted_at": "2026-11-11T12:00:00Z"}]' \
 	"$REC/github-changes-requested.json" >"$TRASH/resolved.json"
 recorded "$TRASH/resolved.json"

@@ -274,6 +274,13 @@ static void test_github_reviews(void **state)
 		sg_review_list_release(&l);
 		sg_strlist_release(&bl);
 		sg_strlist_release(&ap);
+		/* GitHub blocks only on reviewers with write access: a drive-by review does not */
+		json_object_set_new(json_array_get(r, 1), "author_association", json_string("NONE"));
+		assert_int_equal(sg_github_reviews(&l, &ap, &bl, r, pr, &pol), 0);
+		assert_int_equal(bl.n, 0);
+		sg_review_list_release(&l);
+		sg_strlist_release(&ap);
+		json_object_set_new(json_array_get(r, 1), "author_association", json_string("MEMBER"));
 		pol.changes_requested = "ignore"; /* borrowed */
 		assert_int_equal(sg_github_reviews(&l, &ap, &bl, r, pr, &pol), 0);
 		assert_int_equal(bl.n, 0);
