@@ -113,6 +113,22 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 	return doc;
 }
 
+/* After a denial: a test profile signs anyway (signgate init --test), which
+ * would look like a contradiction without a word. */
+static void explain_test_profiles(const sg_cli *cli, const sg_policy *pol)
+{
+	size_t i;
+
+	for (i = 0; pol && cli->verbosity >= 0 && i < pol->nprofiles; i++)
+		if (pol->profiles[i].test) {
+			fprintf(stderr, "signgate: note: check judges the release gate; the test profile "
+				"\"%s\" (test = true) may still sign this commit with its test key, so that "
+				"signing can be tried anywhere; a production profile may not\n",
+				pol->profiles[i].name);
+			return;
+		}
+}
+
 /* Print the verdict; returns the exit status. */
 static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *pol, const char *rev,
 		  int err)
@@ -139,7 +155,10 @@ static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *p
 	}
 	if (err == SG_OK)
 		return 0;
-	return sg_cli_fail(err);
+	err = sg_cli_fail(err);
+	if (err == 3)
+		explain_test_profiles(cli, pol);
+	return err;
 }
 
 /* The one place a check decision is made: evaluate the gate for REV. */

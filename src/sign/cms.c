@@ -54,8 +54,14 @@ static int load_certs(STACK_OF(X509) **out, const char *path, const char *what)
 	X509 *x;
 	int ret;
 
-	if ((ret = sg_file_read_all(&b, path, SG_CERT_FILE_MAX)) < 0)
+	if ((ret = sg_file_read_all(&b, path, SG_CERT_FILE_MAX)) < 0) {
+		/* name the setting to fix: "profile.release.cert: /x.pem does not exist" */
+		char *m = strdup(sg_error_last() ? sg_error_last() : "cannot be read");
+
+		ret = sg_error_set(ret, "%s: %s; correct the path in the policy", what, m ? m : "cannot be read");
+		free(m);
 		return ret;
+	}
 	ret = SG_ERROR;
 	if (!(bio = BIO_new_mem_buf(b.ptr, (int)b.size)) || !(sk = sk_X509_new_null())) {
 		ret = sg_error_set(SG_ERROR, "out of memory");
@@ -317,6 +323,7 @@ static int cms_open(sg_signer **out, const sg_profile *prof)
 	STACK_OF(X509) *certs = NULL;
 	sg_signer *s = NULL;
 	const char *key = prof->key;
+	char setting[300];
 	int ret;
 
 	if (!prof->cert || !*prof->cert)
@@ -333,11 +340,13 @@ static int cms_open(sg_signer **out, const sg_profile *prof)
 				    "test profiles", prof->name);
 	if (!(s = calloc(1, sizeof(*s))))
 		return sg_error_set(SG_ERROR, "out of memory");
-	if ((ret = load_certs(&certs, prof->cert, "certificate file")) < 0)
+	snprintf(setting, sizeof(setting), "profile.%s.cert", prof->name);
+	if ((ret = load_certs(&certs, prof->cert, setting)) < 0)
 		goto done;
 	s->cert = sk_X509_shift(certs); /* the first one is the signer's */
 	if (prof->chain && *prof->chain) {
-		if ((ret = load_certs(&s->chain, prof->chain, "chain file")) < 0)
+		snprintf(setting, sizeof(setting), "profile.%s.chain", prof->name);
+		if ((ret = load_certs(&s->chain, prof->chain, setting)) < 0)
 			goto done;
 	} else if (!(s->chain = sk_X509_new_null())) {
 		ret = sg_error_set(SG_ERROR, "out of memory");

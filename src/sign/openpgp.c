@@ -95,7 +95,11 @@ static gpgme_error_t pgp_passphrase_cb(void *hook, const char *uid_hint,
 	}
 	if (!s->secret) {
 		if ((err = sg_secret_obtain(&s->secret, NULL, s->what)) < 0) {
-			s->cb_err = err;
+			/* a fingerprint key has no URI, so no pin-source: advice that applies */
+			s->cb_err = err == SG_ERROR && !isatty(STDIN_FILENO) ?
+				sg_error_set(SG_ERROR, "no %s and no terminal to ask on: set SIGNGATE_PIN, "
+					     "or let gpg-agent hold it (unlock the key once with gpg on this "
+					     "machine, or gpg-preset-passphrase)", s->what) : err;
 			return gpg_error(GPG_ERR_CANCELED);
 		}
 		if (memchr(s->secret->data, '\n', s->secret->len)) {

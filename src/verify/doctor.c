@@ -281,7 +281,17 @@ static void check_cert(doctor *d, const sg_policy *pol, const sg_profile *prof)
 		return;
 	}
 	if (!(x = read_cert(prof->cert))) {
-		report(d, SG_CHECK_FAIL, what, "cannot read %s as a PEM certificate", prof->cert);
+		/* a missing file, one that cannot be opened, and one that is no
+		 * certificate are three different fixes */
+		if (access(prof->cert, F_OK) != 0 && errno == ENOENT)
+			report(d, SG_CHECK_FAIL, what, "profile.%s.cert: %s does not exist; correct the path "
+			       "in the policy or put the certificate there", prof->name, prof->cert);
+		else if (access(prof->cert, R_OK) != 0)
+			report(d, SG_CHECK_FAIL, what, "profile.%s.cert: cannot open %s: %s", prof->name,
+			       prof->cert, strerror(errno));
+		else
+			report(d, SG_CHECK_FAIL, what, "profile.%s.cert: %s is not a PEM certificate "
+			       "(-----BEGIN CERTIFICATE-----)", prof->name, prof->cert);
 		ERR_clear_error();
 		return;
 	}

@@ -296,6 +296,19 @@ static int resolve_commit(git_oid *out, git_repository *repo, const char *rev)
 	return ret;
 }
 
+/* 1 when at least one of the notes refs exists here (a fresh clone has none). */
+static int any_ref_exists(git_repository *repo, const sg_strlist *refs)
+{
+	git_oid id;
+	size_t i;
+
+	for (i = 0; i < refs->n; i++)
+		if (git_reference_name_to_id(&id, repo, refs->v[i]) == 0)
+			return 1;
+	git_error_clear();
+	return 0;
+}
+
 /* The recorded event for the artifact: an index lookup by digest (or the
  * notes on --rev's commit), each candidate read again from its note. */
 static int find_event(sg_verify_result *out, git_repository *repo, const sg_policy *pol,
@@ -321,6 +334,9 @@ static int find_event(sg_verify_result *out, git_repository *repo, const sg_poli
 		goto done;
 	for (i = 0; i < refs.n; i++)
 		sg_buf_printf(&where, "%s%s", i ? ", " : "", refs.v[i]);
+	if (!any_ref_exists(repo, &refs))
+		sg_buf_puts(&where, " (none of them is in this repository: a fresh clone has no notes "
+			    "until `signgate sync` fetches them)");
 	if ((err = sg_event_source_open(&src, repo, &refs)) < 0)
 		goto done;
 	opened = 1;
