@@ -1,6 +1,7 @@
 /* signgate: the command table. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/secret.h"
 #include "core/suggest.h"
 
 #include <getopt.h>
@@ -171,6 +172,11 @@ int main(int argc, char **argv)
 	const sg_command *cmd = NULL;
 	int first, rc;
 
+	/* Before anything can start a child: SIGNGATE_PIN leaves the
+	 * environment (a failure is reported when a PIN is needed). */
+	if (sg_secret_take_env() < 0)
+		sg_error_clear();
+	atexit(sg_secret_forget_env);
 	if (sg_x509_mode(argc, argv)) /* git's signing program: DESIGN.md 1 */
 		return sg_cmd_x509(argc, argv);
 	first = parse_global(&cli, argc, argv);

@@ -182,16 +182,54 @@ done:
 	return ret;
 }
 
-static int sg_secret_from_env(sg_secret **out, const char *value)
+/* SIGNGATE_PIN, taken out of the environment: no child process (git,
+ * gpg, gpgconf, hooks) can inherit what is no longer there. */
+static sg_secret *sg_env_pin;
+static char sg_env_pin_error[128];
+
+int sg_secret_take_env(void)
+{
+	char *value = getenv(SG_PIN_ENV);
+	size_t len;
+	int err = SG_OK;
+
+	if (!value)
+		return SG_OK;
+	len = strlen(value);
+	sg_secret_free(sg_env_pin);
+	sg_env_pin = NULL;
+	sg_env_pin_error[0] = '\0';
+	if (len > SG_PIN_MAX)
+		snprintf(sg_env_pin_error, sizeof(sg_env_pin_error), "%s is longer than %d bytes",
+			 SG_PIN_ENV, SG_PIN_MAX);
+	else if (len && (err = sg_secret_new(&sg_env_pin, SG_PIN_MAX)) < 0)
+		snprintf(sg_env_pin_error, sizeof(sg_env_pin_error), "%s", sg_error_last());
+	else if (len)
+		sg_secret_put(sg_env_pin, value, len);
+	/* zero the environment's copy (on the initial stack it is also what
+	 * /proc/PID/environ shows), then remove the variable */
+	OPENSSL_cleanse(value, len);
+	unsetenv(SG_PIN_ENV);
+	return sg_env_pin_error[0] ? sg_error_set(SG_ERROR, "%s", sg_env_pin_error) : SG_OK;
+}
+
+void sg_secret_forget_env(void)
+{
+	sg_secret_free(sg_env_pin);
+	sg_env_pin = NULL;
+	sg_env_pin_error[0] = '\0';
+}
+
+static int sg_secret_from_env(sg_secret **out)
 {
 	sg_secret *s = NULL;
 	int err;
 
-	if (strlen(value) > SG_PIN_MAX)
-		return sg_error_set(SG_ERROR, "SIGNGATE_PIN is longer than %d bytes", SG_PIN_MAX);
+	if (sg_env_pin_error[0])
+		return sg_error_set(SG_ERROR, "%s", sg_env_pin_error);
 	if ((err = sg_secret_new(&s, SG_PIN_MAX)) < 0)
 		return err;
-	sg_secret_put(s, value, strlen(value));
+	sg_secret_put(s, sg_env_pin->data, sg_env_pin->len);
 	*out = s;
 	return SG_OK;
 }
@@ -294,7 +332,7 @@ done:
 
 int sg_secret_obtain(sg_secret **out, const char *pin_source, const char *what)
 {
-	const char *env;
+	int err;
 
 	if (!what)
 		what = "PIN";
@@ -308,9 +346,11 @@ int sg_secret_obtain(sg_secret **out, const char *pin_source, const char *what)
 		return sg_error_set(SG_ERROR, "the pin-source for %s is not a file: URI; use "
 				    "pin-source=file:/path/to/pinfile (mode 0600)", what);
 	}
-	env = getenv("SIGNGATE_PIN");
-	if (env && *env)
-		return sg_secret_from_env(out, env);
+	/* set after start (a library caller): taken now, as main() does first */
+	if ((err = sg_secret_take_env()) < 0)
+		return err;
+	if (sg_env_pin || sg_env_pin_error[0])
+		return sg_secret_from_env(out);
 	if (isatty(STDIN_FILENO))
 		return sg_secret_from_tty(out, what);
 	return sg_error_set(SG_ERROR, "no %s: set pin-source=file:... in the key URI, "

@@ -211,25 +211,39 @@ done:
 	return ret;
 }
 
+/* 1 when `path` (resolved, symlinks followed) lies in the work tree. */
+static int in_worktree(git_repository *repo, const char *path)
+{
+	const char *wd = git_repository_workdir(repo);
+	char rwd[PATH_MAX], rpath[PATH_MAX];
+	size_t l;
+
+	if (!wd || !realpath(wd, rwd) || !realpath(path, rpath))
+		return 0; /* a missing file is reported by the load */
+	l = strlen(rwd);
+	return strncmp(rpath, rwd, l) == 0 && (rpath[l] == '/' || rpath[l] == '\0' || !strcmp(rwd, "/"));
+}
+
+/* signgate.policyFile: an absolute path outside the work tree, or nothing.
+ * A relative path would be read from wherever signgate runs (a checkout of
+ * any branch): the working tree would supply the rules that judge it. */
 static int load_config_file(sg_policy **out, git_repository *repo, const char *path)
 {
-	char *top = NULL, *abs = NULL;
-	int ret;
-
 	if (!path[0])
 		return sg_error_set(SG_ERROR, "git config signgate.policyFile is empty; "
 				    "unset it or give the policy file's path");
-	if (path[0] == '/')
-		return sg_policy_load_file(out, path);
-	if ((ret = repo_top(&top, repo)) < 0)
-		return ret;
-	if (asprintf(&abs, "%s/%s", top, path) < 0)
-		ret = sg_error_set(SG_ERROR, "out of memory");
-	else
-		ret = sg_policy_load_file(out, abs);
-	free(abs);
-	free(top);
-	return ret;
+	if (path[0] != '/')
+		return sg_error_set(SG_ERROR, "git config signgate.policyFile = '%s' is a relative path; "
+				    "a policy file must be an absolute path (a file an administrator keeps "
+				    "outside the repository) so that no working tree can supply the rules; "
+				    "give an absolute path, or unset it to use .signgate on the protected "
+				    "branch", path);
+	if (in_worktree(repo, path))
+		return sg_error_set(SG_ERROR, "git config signgate.policyFile = '%s' is inside the working "
+				    "tree; a policy file must be kept outside the repository so that no "
+				    "working tree can supply the rules; move it, or unset the setting to use "
+				    ".signgate on the protected branch", path);
+	return sg_policy_load_file(out, path);
 }
 
 int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_file)

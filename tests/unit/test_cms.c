@@ -23,6 +23,7 @@
 #include "support.h"
 
 #include "core/error.h"
+#include "core/secret.h"
 #include "core/file.h"
 #include "sign/pkcs11.h"
 #include "sign/sign.h"
@@ -89,7 +90,7 @@ static int group_setup(void **state)
 	       dir, dir, dir, dir, dir) != 0)
 		return -1;
 	setenv("SOFTHSM2_CONF", P("hsm/softhsm2.conf"), 1);
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	if (start_tsa(top, "ok", 0) < 0 || start_tsa(top, "untrusted", 1) < 0)
 		return -1;
 	return 0;
@@ -239,7 +240,7 @@ static void test_encrypted_file_key(void **state)
 	setenv("SIGNGATE_PIN", "wrong-pass", 1);
 	assert_int_equal(sign_with(&prof, P("data"), NULL, NULL, NULL, NULL), SG_EDENIED);
 	assert_non_null(strstr(sg_error_last(), "wrong passphrase"));
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 }
 
 static void test_file_key_refusals(void **state)
@@ -328,7 +329,7 @@ static void test_pkcs11_signature_verifies(void **state)
 	prof.pkcs11_module = (char *)"/nonexistent/module.so";
 	setenv("SIGNGATE_PIN", PIN, 1);
 	assert_int_equal(sign_with(&prof, P("data"), NULL, P("hsm2.p7s"), NULL, NULL), SG_OK);
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	assert_int_equal(cms_verify(P("hsm2.p7s"), P("data"), P("ca.pem")), 0);
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/secret.h"
 #include "sign/sign.h"
 #include "tsa/tsa.h"
 
@@ -124,7 +125,7 @@ static int test_setup(void **state)
 {
 	(void)state;
 	kill_agent();
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	sg_error_clear();
 	return 0;
 }

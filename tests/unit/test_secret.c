@@ -32,7 +32,7 @@ static int setup(void **state)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sgsec.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	return 0;
 }
 
@@ -126,7 +126,7 @@ static void test_file_source(void **state)
 	assert_int_equal(s->len, 4);
 	sg_secret_free(s);
 	s = NULL;
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	/* only one trailing newline is stripped; 0400 is fine */
 	write_file(path, "ab\n\n", 4, 0400);
 	assert_int_equal(sg_secret_obtain(&s, src, "PIN for token t"), SG_OK);
@@ -194,16 +194,29 @@ static void with_stdin_devnull(int *saved)
 static void test_env_and_none(void **state)
 {
 	sg_secret *s = NULL;
+	char *envcopy;
+	size_t i;
 	int saved;
 	(void)state;
 
 	with_stdin_devnull(&saved);
 	setenv("SIGNGATE_PIN", "s3cret pin", 1);
+	envcopy = getenv("SIGNGATE_PIN"); /* glibc keeps setenv's strings allocated */
+	assert_int_equal(sg_secret_obtain(&s, NULL, "PIN for token t"), SG_OK);
+	/* the environment's copy was zeroed before the variable was removed */
+	for (i = 0; i < strlen("s3cret pin"); i++)
+		assert_int_equal(envcopy[i], 0);
+	assert_string_equal(s->data, "s3cret pin");
+	sg_secret_free(s);
+	s = NULL;
+	/* read once, gone from the environment: no child inherits it */
+	assert_null(getenv("SIGNGATE_PIN"));
+	/* and asked again (another token, another profile), still known */
 	assert_int_equal(sg_secret_obtain(&s, NULL, "PIN for token t"), SG_OK);
 	assert_string_equal(s->data, "s3cret pin");
 	sg_secret_free(s);
 	s = NULL;
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	assert_int_equal(sg_secret_obtain(&s, NULL, "PIN for token t"), SG_ERROR);
 	assert_null(s);
 	assert_non_null(strstr(sg_error_last(), "no PIN for token t"));
@@ -211,7 +224,7 @@ static void test_env_and_none(void **state)
 	assert_non_null(strstr(sg_error_last(), "SIGNGATE_PIN"));
 	setenv("SIGNGATE_PIN", "", 1);
 	assert_int_equal(sg_secret_obtain(&s, "", "PIN for token t"), SG_ERROR);
-	unsetenv("SIGNGATE_PIN");
+	unsetenv("SIGNGATE_PIN"); sg_secret_forget_env();
 	dup2(saved, 0);
 	close(saved);
 }
