@@ -48,6 +48,9 @@ static json_t *result_json(const sg_verify_result *r)
 	json_object_set_new(o, "signature_sha256", str_or_null(r->sig_sha256));
 	json_object_set_new(o, "format", str_or_null(r->format));
 	json_object_set_new(o, "profile", str_or_null(r->profile));
+	/* a test profile's signature says so plainly */
+	json_object_set_new(o, "test", json_boolean(r->test));
+	json_object_set_new(o, "kind", r->profile ? json_string(r->test ? "test" : "release") : json_null());
 	if (r->signer_id[0]) {
 		json_object_set_new(signer, strcmp(r->id_key, "Signer-Cert-Sha256") == 0 ?
 				    "cert_sha256" : "key_fingerprint", json_string(r->signer_id));
@@ -75,12 +78,13 @@ static void print_people(const sg_verify_result *r, int color)
 {
 	const char *g = color ? "\033[32m" : "", *e = color ? "\033[m" : "";
 
-	printf("%sverified%s %s\n", g, e, r->display);
+	printf("%sverified%s %s%s\n", g, e, r->display,
+	       r->test ? " -- a TEST signature, not a release signature" : "");
 	printf("  signature  %s (%s)\n", r->signature, r->format);
 	printf("  signer     %s\n", r->signer_subject);
 	printf("  %-10s %s\n", strcmp(r->id_key, "Signer-Cert-Sha256") == 0 ? "cert" : "key",
 	       r->signer_id);
-	printf("  profile    %s\n", r->profile);
+	printf("  profile    %s%s\n", r->profile, r->test ? " (test = true)" : "");
 	if (r->timestamped)
 		printf("  timestamp  %s (verified; the signature is judged at this time)\n", r->ts_text);
 	else

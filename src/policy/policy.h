@@ -110,7 +110,9 @@ typedef struct sg_policy {
 	char *base_dir;                /* relative paths in the policy resolve against this */
 } sg_policy;
 
-/* Load the policy that governs `repo` (policy_file may be NULL). */
+/* Load the policy that governs `repo` (policy_file may be NULL).
+ * SG_ERROR when git config signgate.policyFile is empty, relative or in
+ * the work tree: no working tree may supply the rules. */
 int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_file);
 /* Load from a file on disk (display = name used in error messages). */
 int sg_policy_load_file(sg_policy **out, const char *path);

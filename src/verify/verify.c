@@ -382,12 +382,25 @@ static int fill_signer(sg_verify_result *out, const sg_sig_check *chk, const sg_
 		sg_time_format(out->ts_text, sizeof(out->ts_text), chk->ts_time);
 	out->signer_subject = strdup(chk->subject);
 	out->profile = strdup(prof->name);
+	out->test = prof->test;
 	if (!out->signer_subject || !out->profile)
 		return sg_error_set(SG_ERROR, "out of memory");
 	if (prof->require_timestamp && !chk->timestamped)
 		return sg_error_set(SG_EVERIFY, "profile \"%s\" requires a timestamp and the signature "
 				    "has none", prof->name);
 	return SG_OK;
+}
+
+/* A test profile's signature is not a release signature: it verifies only
+ * when that profile is asked for (--profile NAME), so a script that checks
+ * the exit status never takes one for a release. */
+static int check_test(const sg_profile *prof, const sg_verify_opts *opts)
+{
+	if (!prof->test || (opts->profile && strcmp(opts->profile, prof->name) == 0))
+		return SG_OK;
+	return sg_error_set(SG_EVERIFY, "signed by TEST profile \"%s\", not a release signature; "
+			    "to accept a test signature, ask for it: signgate --profile %s verify",
+			    prof->name, prof->name);
 }
 
 static int verify_steps(sg_verify_result *out, git_repository *repo, const sg_policy *pol,
@@ -412,6 +425,7 @@ static int verify_steps(sg_verify_result *out, git_repository *repo, const sg_po
 	    (err = check_signature(out, &chk, &prof, pol, opts, &sig, fd, sha)) < 0 ||
 	    (err = sg_file_check_unchanged(fd, &st, path)) < 0 ||
 	    (err = fill_signer(out, &chk, prof)) < 0 ||
+	    (err = check_test(prof, opts)) < 0 ||
 	    (err = check_revocation(pol, &chk)) < 0 ||
 	    (err = find_event(out, repo, pol, opts->rev)) < 0)
 		goto done;

@@ -35,6 +35,7 @@ typedef struct sg_verify_result {
 	char sig_sha256[65];      /* of the signature file */
 	const char *format;       /* "cms" | "openpgp" (static) */
 	char *profile;            /* the profile whose anchor / keys vouched */
+	int test;                 /* 1: that profile is a test profile (never a release signature) */
 	char id_key[32];          /* "Signer-Cert-Sha256" | "Signer-Key-Fingerprint" */
 	char signer_id[129];
 	char *signer_subject;
