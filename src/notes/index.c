@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define IX_MAGIC "SGNIDX1\n"
+#define IX_MAGIC "SGNIDX2\n"
 #define IX_BYTE_ORDER 0x01020304u
 #define IX_DIR "signgate/notes-index"
 #define IX_FILE_MAX ((size_t)1 << 31)
@@ -51,7 +51,7 @@ typedef struct ix_note {
 typedef struct ix_event {
 	uint32_t note, off, len, reserved;
 	int64_t signed_at;
-	char key[2][SG_INDEX_KEY_LEN]; /* SG_INDEX_ARTIFACT, SG_INDEX_SIGNER */
+	char key[SG_INDEX_KEYS][SG_INDEX_KEY_LEN]; /* by sg_index_key */
 } ix_event;
 
 /* Growable arrays while (re)building. */
@@ -75,7 +75,7 @@ struct sg_notes_index {
 	const ix_header *h;
 	const ix_note *notes;
 	const ix_event *ev;
-	const uint32_t *by[2];
+	const uint32_t *by[SG_INDEX_KEYS];
 	const char *problems;
 	sg_index_stats stats;
 	/* reading */
@@ -96,7 +96,7 @@ static int git_fail(const char *what)
 
 static size_t image_size(size_t nnotes, size_t nevents, size_t problems_len)
 {
-	return sizeof(ix_header) + nnotes * sizeof(ix_note) + nevents * (sizeof(ix_event) + 2 * sizeof(uint32_t)) +
+	return sizeof(ix_header) + nnotes * sizeof(ix_note) + nevents * (sizeof(ix_event) + SG_INDEX_KEYS * sizeof(uint32_t)) +
 	       problems_len + SHA256_DIGEST_LENGTH;
 }
 
@@ -124,8 +124,9 @@ static int image_attach(sg_notes_index *ix)
 	ix->notes = (const ix_note *)p;
 	ix->ev = (const ix_event *)(p + nn * sizeof(ix_note));
 	ix->by[0] = (const uint32_t *)(p + nn * sizeof(ix_note) + ne * sizeof(ix_event));
-	ix->by[1] = ix->by[0] + ne;
-	ix->problems = (const char *)(ix->by[1] + ne);
+	for (k = 1; k < SG_INDEX_KEYS; k++)
+		ix->by[k] = ix->by[k - 1] + ne;
+	ix->problems = (const char *)(ix->by[SG_INDEX_KEYS - 1] + ne);
 	/* bounds: a tampered file must not make a read go astray */
 	for (i = 0, k = 0; i < nn; i++) {
 		if (ix->notes[i].first != k || ix->notes[i].n > ne - k ||
@@ -137,9 +138,13 @@ static int image_attach(sg_notes_index *ix)
 	}
 	if (k != ne)
 		return 0;
-	for (i = 0; i < ne; i++)
-		if (ix->ev[i].note >= nn || ix->by[0][i] >= ne || ix->by[1][i] >= ne)
+	for (i = 0; i < ne; i++) {
+		if (ix->ev[i].note >= nn)
 			return 0;
+		for (k = 0; k < SG_INDEX_KEYS; k++)
+			if (ix->by[k][i] >= ne)
+				return 0;
+	}
 	return 1;
 }
 
@@ -197,6 +202,7 @@ static int add_event(const sg_event *e, size_t off, size_t len, void *payload)
 	x->signed_at = signed_at(e);
 	key_of(x->key[SG_INDEX_ARTIFACT], sg_event_get(e, "Artifact-Sha256"));
 	key_of(x->key[SG_INDEX_SIGNER], sg_event_signer(e));
+	key_of(x->key[SG_INDEX_SIGNATURE], sg_event_get(e, "Signature-Sha256"));
 	return 0;
 }
 
@@ -467,7 +473,7 @@ static int serialize(sg_buf *out, const ix_build *b, const git_oid *tree, const 
 		return err;
 	if (b->nev && !(perm = malloc(b->nev * sizeof(*perm))))
 		return sg_error_set(SG_ERROR, "out of memory (notes index)");
-	for (k = 0; k < 2 && err == SG_OK; k++) {
+	for (k = 0; k < SG_INDEX_KEYS && err == SG_OK; k++) {
 		for (i = 0; i < b->nev; i++)
 			perm[i] = (uint32_t)i;
 		sort_ev = b->ev;

@@ -24,7 +24,10 @@
 
 typedef struct sg_notes_index sg_notes_index;
 
-typedef enum { SG_INDEX_ARTIFACT = 0, SG_INDEX_SIGNER = 1 } sg_index_key;
+/* The keys an event is found by: Artifact-Sha256; the signer id
+ * (Signer-Cert-Sha256, else Signer-Key-Fingerprint); Signature-Sha256. */
+typedef enum { SG_INDEX_ARTIFACT = 0, SG_INDEX_SIGNER = 1, SG_INDEX_SIGNATURE = 2 } sg_index_key;
+#define SG_INDEX_KEYS 3
 
 typedef struct sg_index_stats {
 	size_t notes;      /* notes in the tree */
@@ -45,9 +48,9 @@ size_t sg_notes_index_count(const sg_notes_index *ix);
 /* Signed-At of event i (0 when absent or unparsable): the order of `log`. */
 int64_t sg_notes_index_signed_at(const sg_notes_index *ix, size_t i);
 
-/* Events whose key (Artifact-Sha256, or the signer id: Signer-Cert-Sha256
- * else Signer-Key-Fingerprint) may start with `prefix` (hex, any case): a
- * superset of the matches, in index order. *out is malloc'd (free it). */
+/* Events whose key may start with `prefix` (hex, any case): a superset of
+ * the matches, in index order (the notes' order, as sg_notes_foreach reads
+ * them). *out is malloc'd (free it). */
 int sg_notes_index_find(uint32_t **out, size_t *n, const sg_notes_index *ix, sg_index_key key,
 			const char *prefix);
 /* The events of the note on `annotated`: [*first, *first + *n). */

@@ -1,7 +1,7 @@
 /* Where a digest is recorded: the signing events whose digest field holds
- * one of the digests asked for. A full scan of the notes refs for now; the
- * interface (digests in, matching events out) is what an index would
- * answer too. */
+ * one of the digests asked for, found through each notes ref's events
+ * index (index.h) and read again from their notes. */
+#include "notes/index.h"
 #include "notes/notes.h"
 #include "core/error.h"
 #include "policy/policy.h"
@@ -21,15 +21,6 @@ int sg_notes_event_refs(sg_strlist *out, const sg_policy *pol)
 			err = sg_strlist_add_unique(out, pol->profiles[i].notes_ref, 0);
 	return err;
 }
-
-typedef struct lookup_state {
-	char (*w)[65];            /* the digests asked for, lowercase, sorted */
-	size_t nw;
-	const char *key;
-	const char *ref;
-	sg_digest_hits *hits;
-	int err;
-} lookup_state;
 
 static int hex_cmp(const void *a, const void *b)
 {
@@ -51,7 +42,7 @@ static int hex64(char out[65], const char *s)
 }
 
 static int hit_push(sg_digest_hits *h, const char *digest, const git_oid *commit, const char *ref,
-		    sg_event *ev)
+		    const sg_event *ev)
 {
 	sg_digest_hit *x;
 
@@ -70,62 +61,104 @@ static int hit_push(sg_digest_hits *h, const char *digest, const git_oid *commit
 		return sg_error_set(SG_ERROR, "out of memory");
 	memcpy(x->digest, digest, sizeof(x->digest));
 	git_oid_tostr(x->commit, sizeof(x->commit), commit);
-	x->ev = *ev; /* moved: the parsed event array keeps an empty one */
-	memset(ev, 0, sizeof(*ev));
-	h->n++;
+	h->n++; /* counted now: release frees what the copy holds */
+	return sg_event_copy(&x->ev, ev);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The candidates for every digest in one index, in index order, once each. */
+static int candidates(uint32_t **out, size_t *n, const sg_notes_index *ix, sg_index_key key,
+		      char (*w)[65], size_t nw)
+{
+	uint32_t *all = NULL, *v = NULL, *nv;
+	size_t na = 0, nv_n, i, k;
+	int err = SG_OK;
+
+	for (i = 0; i < nw && err == SG_OK; i++) {
+		if ((err = sg_notes_index_find(&v, &nv_n, ix, key, w[i])) < 0 || !nv_n)
+			continue;
+		if (!(nv = realloc(all, (na + nv_n) * sizeof(*all)))) {
+			err = sg_error_set(SG_ERROR, "out of memory");
+		} else {
+			all = nv;
+			memcpy(all + na, v, nv_n * sizeof(*v));
+			na += nv_n;
+		}
+		free(v);
+		v = NULL;
+	}
+	if (err < 0) {
+		free(all);
+		return err;
+	}
+	if (na > 1)
+		qsort(all, na, sizeof(*all), u32_cmp);
+	for (i = 0, k = 0; i < na; i++)
+		if (!k || all[k - 1] != all[i])
+			all[k++] = all[i];
+	*out = all;
+	*n = k;
 	return SG_OK;
 }
 
-static int match_note(const git_oid *commit, const char *text, size_t len, void *payload)
+/* The hits of one notes ref: each candidate read again from its note. */
+static int lookup_ref(sg_digest_hits *hits, git_repository *repo, const char *ref, const char *key,
+		      char (*w)[65], size_t nw)
 {
-	lookup_state *st = payload;
-	sg_event *ev = NULL;
-	char hex[65];
+	sg_notes_index *ix = NULL;
+	uint32_t *c = NULL;
 	size_t n = 0, i;
-	int err = SG_OK;
+	sg_index_key k = !strcasecmp(key, "Artifact-Sha256") ? SG_INDEX_ARTIFACT : SG_INDEX_SIGNATURE;
+	int err;
 
-	if (sg_events_parse(&ev, &n, NULL, text, len) < 0) {
-		sg_error_clear();
-		return 0; /* a note we cannot read records nothing */
-	}
+	if (strcasecmp(key, "Artifact-Sha256") && strcasecmp(key, "Signature-Sha256"))
+		return sg_error_set(SG_ERROR, "no events index for %s", key);
+	if ((err = sg_notes_index_open(&ix, repo, ref)) < 0 || (err = candidates(&c, &n, ix, k, w, nw)) < 0)
+		goto done;
 	for (i = 0; i < n && err == SG_OK; i++) {
-		const char *kind = sg_event_get(&ev[i], SG_EVENT_KEY);
-		const char *v = sg_event_get(&ev[i], st->key);
+		const sg_event *ev;
+		const char *kind, *v;
+		git_oid commit;
+		char hex[65];
 
+		if ((err = sg_notes_index_read(&ev, &commit, ix, c[i])) < 0)
+			break;
+		kind = sg_event_get(ev, SG_EVENT_KEY);
+		v = sg_event_get(ev, key);
 		if (kind && !strcasecmp(kind, "sign") && v && hex64(hex, v) &&
-		    bsearch(hex, st->w, st->nw, sizeof(*st->w), hex_cmp))
-			err = hit_push(st->hits, hex, commit, st->ref, &ev[i]);
+		    bsearch(hex, w, nw, sizeof(*w), hex_cmp))
+			err = hit_push(hits, hex, &commit, ref, ev);
 	}
-	sg_events_free(ev, n);
-	if (err < 0) {
-		st->err = err;
-		return 1;
-	}
-	return 0;
+done:
+	free(c);
+	sg_notes_index_free(ix);
+	return err;
 }
 
 int sg_notes_lookup_digests(sg_digest_hits *out, git_repository *repo, const sg_strlist *notes_refs,
 			    const char *key, const char *const *digests, size_t n)
 {
 	sg_digest_hits hits = { NULL, 0, 0 };
-	lookup_state st = { NULL, 0, key, NULL, &hits, SG_OK };
-	size_t i;
+	char (*w)[65] = NULL;
+	size_t i, nw = 0;
 	int err = SG_OK;
 
-	if (n && !(st.w = calloc(n, sizeof(*st.w))))
+	if (n && !(w = calloc(n, sizeof(*w))))
 		return sg_error_set(SG_ERROR, "out of memory");
 	for (i = 0; i < n; i++)
-		if (hex64(st.w[st.nw], digests[i]))
-			st.nw++;
-	if (st.nw)
-		qsort(st.w, st.nw, sizeof(*st.w), hex_cmp);
-	for (i = 0; st.nw && i < notes_refs->n && err == SG_OK; i++) {
-		st.ref = notes_refs->v[i];
-		err = sg_notes_foreach(repo, notes_refs->v[i], match_note, &st);
-		if (err > 0)
-			err = st.err;
-	}
-	free(st.w);
+		if (hex64(w[nw], digests[i]))
+			nw++;
+	if (nw)
+		qsort(w, nw, sizeof(*w), hex_cmp);
+	for (i = 0; nw && i < notes_refs->n && err == SG_OK; i++)
+		err = lookup_ref(&hits, repo, notes_refs->v[i], key, w, nw);
+	free(w);
 	if (err < 0) {
 		sg_digest_hits_release(&hits);
 		return err;

@@ -150,8 +150,8 @@ typedef struct sg_digest_hits {
 /* Every "Signgate-Event: sign" event under `notes_refs` whose field `key`
  * ("Artifact-Sha256", "Signature-Sha256") is one of `digests` (64 hex,
  * compared case-insensitively; others are ignored), in the order the notes
- * are read. Bad paragraphs are skipped (sg_events_parse). A full scan of
- * the notes for now. */
+ * are read. Bad paragraphs are skipped (sg_events_parse). Found through
+ * the events index of each ref (index.h): the cost is the matches. */
 int sg_notes_lookup_digests(sg_digest_hits *out, git_repository *repo, const sg_strlist *notes_refs,
 			    const char *key, const char *const *digests, size_t n);
 void sg_digest_hits_release(sg_digest_hits *h);
