@@ -34,12 +34,8 @@ execute_process(
   OUTPUT_VARIABLE _signgate_out
   ERROR_VARIABLE _signgate_err)
 if(NOT _signgate_rc EQUAL 0)
-  if(_signgate_rc EQUAL 3)
-    set(_signgate_how "refused to sign")  # a decision of the gate or the policy
-  else()
-    set(_signgate_how "could not sign")
-  endif()
-  message(FATAL_ERROR "signgate ${_signgate_how} the packages (exit ${_signgate_rc}):\n${_signgate_err}${_signgate_out}")
+  include("${CMAKE_CURRENT_LIST_DIR}/SignGateResult.cmake")
+  _signgate_fail("${_signgate_rc}" "the packages" "${_signgate_out}" "${_signgate_err}")
 endif()
 string(STRIP "${_signgate_err}" _signgate_err)
 message(STATUS "${_signgate_err}")  # signgate's own "signgate: N artifacts signed ..."

@@ -24,7 +24,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gpgme.h>
 #include <openssl/evp.h>
 #include <spawn.h>
@@ -247,15 +246,6 @@ typedef struct ap_home {
 	gpgme_ctx_t ctx;
 } ap_home;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void home_close(ap_home *h)
 {
 	pid_t pid;
@@ -270,7 +260,7 @@ static void home_close(ap_home *h)
 	if (posix_spawnp(&pid, "gpgconf", NULL, NULL, argv, environ) == 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	nftw(h->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	sg_file_remove_tree(h->dir);
 	h->dir[0] = '\0';
 }
 
