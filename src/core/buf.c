@@ -89,8 +89,11 @@ char *sg_buf_detach(sg_buf *b)
 {
 	char *p;
 
-	if (!b->ptr && sg_buf_grow(b, 0) < 0)
-		return NULL;
+	if (!b->ptr) {
+		if (sg_buf_grow(b, 0) < 0)
+			return NULL;
+		b->ptr[0] = '\0';  /* an empty buffer detaches as "" */
+	}
 	p = b->ptr;
 	b->ptr = NULL;
 	b->size = b->asize = 0;

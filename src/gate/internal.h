@@ -100,6 +100,12 @@ typedef struct sg_reach {
  * graph prune every walk; without them, the chain is read to the root and
  * reachability is git's paint_down_to_common (commit-date order, exact). */
 int sg_reach_judge(sg_reach *out, git_repository *repo, const git_oid *tip, const git_oid *rev, int flags);
+/* The commits a merge brings in, as `git rev-list MERGE^1..MERGE` lists them
+ * (MERGE itself left out), newest generation first; at most max + 1 (so the
+ * caller can tell "more than max"). *out is malloc'd. Exact with generation
+ * numbers; without them in commit-date order, as git's is. SG_EDENIED when
+ * the history ends early (shallow). */
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max);
 
 /* ---- protected branch ---- */
 typedef struct sg_branch_verdict {

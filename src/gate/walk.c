@@ -159,6 +159,7 @@ static int side_walk(walk *w)
 
 /* ---- paint_down_to_common, by commit date ---- */
 typedef struct pq_item {
+	uint32_t gen;
 	int64_t date;
 	uint64_t ctr;
 	uint32_t idx;
@@ -168,11 +169,15 @@ typedef struct pq {
 	pq_item *v;
 	size_t n, alloc;
 	uint64_t ctr;
-	size_t nonstale;
+	size_t nonstale;   /* queued copies of commits without the `done` mark */
+	uint32_t done;     /* MARK_STALE (reachability) or MARK_P1 (a merge's commits) */
 } pq;
 
+/* Generation first (a parent's is always lower: exact order), then date. */
 static int pq_before(const pq_item *a, const pq_item *b)
 {
+	if (a->gen != b->gen)
+		return a->gen > b->gen;
 	return a->date > b->date || (a->date == b->date && a->ctr < b->ctr);
 }
 
@@ -184,6 +189,7 @@ static int pq_put(pq *q, walk *w, uint32_t idx)
 	if (err < 0)
 		return err;
 	i = q->n++;
+	q->v[i].gen = N(w, idx)->gen;
 	q->v[i].date = N(w, idx)->date;
 	q->v[i].ctr = q->ctr++;
 	q->v[i].idx = idx;
@@ -195,7 +201,7 @@ static int pq_put(pq *q, walk *w, uint32_t idx)
 		i = (i - 1) / 2;
 	}
 	N(w, idx)->queued++;
-	if (!(N(w, idx)->flags & MARK_STALE))
+	if (!(N(w, idx)->flags & q->done))
 		q->nonstale++;
 	return SG_OK;
 }
@@ -222,7 +228,7 @@ static uint32_t pq_get(pq *q, walk *w)
 		i = m;
 	}
 	N(w, idx)->queued--;
-	if (!(N(w, idx)->flags & MARK_STALE))
+	if (!(N(w, idx)->flags & q->done))
 		q->nonstale--;
 	return idx;
 }
@@ -231,7 +237,7 @@ static void add_marks(pq *q, walk *w, uint32_t idx, uint32_t marks)
 {
 	sg_dag_node *n = N(w, idx);
 
-	if ((marks & MARK_STALE) && !(n->flags & MARK_STALE))
+	if ((marks & q->done) && !(n->flags & q->done))
 		q->nonstale -= n->queued;
 	n->flags |= marks;
 }
@@ -258,29 +264,47 @@ static int paint_parents(pq *q, walk *w, uint32_t x, uint32_t marks)
 	return SG_OK;
 }
 
+/* Pop until every queued commit has q->done; `collect`, when set, receives
+ * each commit popped with only the P2 mark (final then: every descendant
+ * has been popped before it). */
+static int paint_loop(pq *q, walk *w, int (*stop)(const walk *w), int (*collect)(walk *w, uint32_t x))
+{
+	uint32_t x, marks;
+	int err;
+
+	while (q->nonstale > 0) {
+		x = pq_get(q, w);
+		marks = N(w, x)->flags & (MARK_P1 | MARK_P2 | MARK_STALE);
+		if ((marks & (MARK_P1 | MARK_P2)) == (MARK_P1 | MARK_P2))
+			marks |= MARK_STALE;  /* a common ancestor: its history is REV's */
+		if (collect && marks == MARK_P2 && !(N(w, x)->flags & MARK_UP)) {
+			N(w, x)->flags |= MARK_UP;
+			if ((err = collect(w, x)) < 0)
+				return err;
+		}
+		if ((err = paint_parents(q, w, x, marks)) < 0)
+			return err;
+		if (stop && stop(w))
+			break;
+	}
+	return SG_OK;
+}
+
+static int rev_painted(const walk *w)
+{
+	return (N(w, w->rev)->flags & MARK_P2) != 0;
+}
+
 static int paint(walk *w, int whole)
 {
-	pq q = { 0 };
-	uint32_t x, marks;
+	pq q = { .done = MARK_STALE };
 	int err;
 
 	N(w, w->rev)->flags |= MARK_P1;
 	N(w, w->tip)->flags |= MARK_P2;
-	if ((err = pq_put(&q, w, w->rev)) < 0 || (err = pq_put(&q, w, w->tip)) < 0)
-		goto done;
-	while (q.nonstale > 0) {
-		x = pq_get(&q, w);
-		marks = N(w, x)->flags & (MARK_P1 | MARK_P2 | MARK_STALE);
-		if ((marks & (MARK_P1 | MARK_P2)) == (MARK_P1 | MARK_P2))
-			marks |= MARK_STALE;  /* a common ancestor: its history is REV's */
-		if ((err = paint_parents(&q, w, x, marks)) < 0)
-			goto done;
-		if (!whole && (N(w, w->rev)->flags & MARK_P2))
-			break;
-	}
-	w->r->reachable = (N(w, w->rev)->flags & MARK_P2) != 0;
-	err = SG_OK;
-done:
+	if ((err = pq_put(&q, w, w->rev)) == 0 && (err = pq_put(&q, w, w->tip)) == 0)
+		err = paint_loop(&q, w, whole ? NULL : rev_painted, NULL);
+	w->r->reachable = rev_painted(w);
 	free(q.v);
 	return err;
 }
@@ -379,5 +403,90 @@ int sg_reach_judge(sg_reach *out, git_repository *repo, const git_oid *tip, cons
 	if (err < 0)
 		return err;
 	*out = r;
+	return SG_OK;
+}
+
+/* ---- the commits a merge brings in ---- */
+typedef struct merged_ctx {
+	walk w;
+	uint32_t merge;
+	git_oid *ids;
+	size_t n, alloc, max;
+} merged_ctx;
+
+static int collect_merged(walk *w, uint32_t x)
+{
+	merged_ctx *m = (merged_ctx *)w;  /* w is m's first member */
+	int err;
+
+	if (x == m->merge)
+		return SG_OK;
+	if (m->n > m->max)
+		return SG_OK;
+	if ((err = sg_dag_reserve((void **)&m->ids, &m->alloc, m->n, 256, sizeof(*m->ids))) < 0)
+		return err;
+	sg_dag_oid(&m->ids[m->n++], w->d, x);
+	return SG_OK;
+}
+
+static int merged_full(const walk *w)
+{
+	const merged_ctx *m = (const merged_ctx *)w;
+
+	return m->n > m->max;
+}
+
+static int merged_once(merged_ctx *m, git_repository *repo, const git_oid *merge, int use_graph)
+{
+	sg_reach r = { 0 };
+	pq q = { .done = MARK_P1 };  /* stop once only the first parent's history is queued */
+	uint32_t i;
+	int err;
+
+	m->w.r = &r;
+	if ((err = sg_dag_open(&m->w.d, repo, use_graph)) < 0)
+		return err;
+	if ((err = sg_dag_lookup(&m->merge, m->w.d, merge)) < 0 || (err = sg_dag_parse(m->w.d, m->merge)) < 0)
+		goto done;
+	for (i = 0; i < N(&m->w, m->merge)->nparents; i++) {
+		uint32_t p = sg_dag_parents(m->w.d, m->merge)[i];
+
+		if ((err = sg_dag_parse(m->w.d, p)) < 0)
+			goto done;
+		N(&m->w, p)->flags |= i == 0 ? MARK_P1 : MARK_P2;
+		if ((err = pq_put(&q, &m->w, p)) < 0)
+			goto done;
+	}
+	err = paint_loop(&q, &m->w, merged_full, collect_merged);
+	if (err == SG_OK && r.truncated)
+		err = sg_error_set(SG_EDENIED, "the history of the merge ends early (a shallow clone?); "
+				   "run git fetch --unshallow");
+done:
+	free(q.v);
+	sg_dag_free(m->w.d);
+	m->w.d = NULL;
+	return err;
+}
+
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max)
+{
+	merged_ctx m;
+	int err;
+
+	memset(&m, 0, sizeof(m));
+	m.max = max;
+	err = merged_once(&m, repo, merge, 1);
+	if (err == SG_ERETRY) {  /* the commit-graph contradicts itself: read the objects */
+		free(m.ids);
+		memset(&m, 0, sizeof(m));
+		m.max = max;
+		err = merged_once(&m, repo, merge, 0);
+	}
+	if (err < 0) {
+		free(m.ids);
+		return err;
+	}
+	*out = m.ids;
+	*n = m.n;
 	return SG_OK;
 }

@@ -283,6 +283,61 @@ static void test_split_chain(void **state)
 	resolve(&tip, "main");
 }
 
+static int cmp_oid(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/* sg_reach_merged lists what git rev-list M^1..M lists (M left out). */
+static void merged_like_git(const char *rev)
+{
+	git_oid m, *ids = NULL;
+	size_t n = 0, i;
+	char hex[GIT_OID_HEXSZ + 1], *want, *p;
+
+	resolve(&m, rev);
+	git_oid_tostr(hex, sizeof(hex), &m);
+	assert_int_equal(sg_reach_merged(&ids, &n, repo, &m, 100000), 0);
+	qsort(ids, n, sizeof(*ids), cmp_oid);
+	want = capture("git -C %s/r rev-list %s^1..%s | grep -v %s | sort", tmp, hex, hex, hex);
+	for (i = 0, p = want; i < n; i++, p += GIT_OID_HEXSZ + 1) {
+		git_oid_tostr(hex, sizeof(hex), &ids[i]);
+		if (strncmp(p, hex, GIT_OID_HEXSZ) != 0)
+			fail_msg("%s: commit %zu is %s, git says %.40s", rev, i, hex, p);
+	}
+	if (*p)
+		fail_msg("%s: git lists more than the %zu commits found: %.60s", rev, n, p);
+	free(want);
+	free(ids);
+}
+
+static void test_merged(void **state)
+{
+	static const char *const merges[] = { "main~1", "main~2", "main~9", "main~20", "main~33", "main~45" };
+	git_oid m, *ids = NULL;
+	size_t i, n = 0;
+	int pass;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			sh_ok("git -C %s/r commit-graph write --reachable 2>/dev/null", tmp);
+		for (i = 0; i < sizeof(merges) / sizeof(*merges); i++)
+			merged_like_git(merges[i]);
+	}
+	/* A cap: max + 1 found, so the caller can say "more than max". */
+	resolve(&m, "main~1");
+	assert_int_equal(sg_reach_merged(&ids, &n, repo, &m, 1), 0);
+	assert_int_equal(n, 2);
+	free(ids);
+	/* Not a merge: nothing. */
+	resolve(&m, "main~1^2");
+	assert_int_equal(sg_reach_merged(&ids, &n, repo, &m, 10), 0);
+	assert_int_equal(n, 0);
+	free(ids);
+	sh_ok("rm -f %s", graph);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_flipped),
 		cmocka_unit_test(test_bad_parents),
 		cmocka_unit_test(test_split_chain),
+		cmocka_unit_test(test_merged),
 	};
 	int fails;
 
