@@ -20,7 +20,8 @@ run_page() {
 	name=$(echo "$1" | tr '/.' '__')
 	mkdir "$TRASH/reader-$name"
 	python3 "$SG_LIB/doc-run.py" script "$1" >"$TRASH/$name.sh" 2>"$TRASH/$name.log" || return 1
-	(unset SIGNGATE; cd "$TRASH/reader-$name" && set -e && . "$SG_LIB/doc-lib.sh" && . "$TRASH/$name.sh") >"$TRASH/$name.log" 2>&1
+	# a reader runs make from a shell, not under `make check` (make[1]: in its messages)
+	(unset SIGNGATE MAKELEVEL MAKEFLAGS MFLAGS; cd "$TRASH/reader-$name" && set -e && . "$SG_LIB/doc-lib.sh" && . "$TRASH/$name.sh") >"$TRASH/$name.log" 2>&1
 }
 
 cd "$SG_TOP" || exit 1
