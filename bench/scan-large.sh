@@ -28,7 +28,9 @@ for t in clamd clamdscan clamscan; do
 	command -v $t >/dev/null || [ -x /usr/sbin/$t ] ||
 		{ echo "bench/scan-large.sh: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
-BENCH_TMP=$(mktemp -d /tmp/sgbl.XXXXXX)
+# under BUILD, not /tmp: clamd's folder must live as long as the bench
+# (its watchdog stops clamd when the folder goes)
+BENCH_TMP=$(mktemp -d "$BUILD/bench-large.XXXXXX")
 sg_at_exit() { :; }
 . "$top/tests/lib/clamd.sh"
 trap 'sg_clamd_stop; rm -rf "$BENCH_TMP"' EXIT

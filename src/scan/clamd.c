@@ -42,6 +42,7 @@
 struct sg_clamd {
 	char *addr;
 	long long timeout_ms;
+	unsigned long long max_size;    /* scan.maxFileSize (0: none) */
 	sg_clamd_info info;
 };
 
@@ -333,6 +334,7 @@ int sg_clamd_open(sg_clamd **out, const sg_scan_opts *opts)
 		return sg_error_set(SG_ERROR, "out of memory");
 	}
 	c->timeout_ms = 1000LL * (opts->timeout_s > 0 ? opts->timeout_s : SG_CLAMD_DEFAULT_S);
+	c->max_size = opts->max_file_size;
 	if ((ret = sg_clamd_command(c->addr, "zVERSION", sg_probe_ms(opts->timeout_s),
 				    reply, sizeof(reply))) < 0 ||
 	    (ret = sg_parse_version(c->addr, reply, &c->info)) < 0) {
@@ -478,6 +480,14 @@ int sg_clamd_scan_fd(sg_clamd *c, int fd, const struct stat *st, const char *nam
 
 	memset(&r, 0, sizeof(r));
 	r.size = (uint64_t)st->st_size;
+	if (c->max_size && (unsigned long long)st->st_size > c->max_size) {
+		sg_clamd_summary(c, &r, "not scanned (over scan.maxFileSize)");
+		*out = r;
+		ret = sg_error_set(SG_ESCAN, "%s is %lld bytes, over scan.maxFileSize (%llu bytes): it is "
+				   "too large to scan, so it is not signed", name, (long long)st->st_size,
+				   c->max_size);
+		goto done;
+	}
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		ret = sg_error_set_openssl(SG_ERROR, "cannot hash %s", name);
 		goto done;

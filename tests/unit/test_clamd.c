@@ -295,6 +295,24 @@ static void test_not_clean_answers(void **state)
 	sg_scanner_free(s);
 }
 
+static void test_max_file_size(void **state)
+{
+	sg_scan_opts o = { .engine = "clamd", .clamd = F.addr, .required = 1, .max_file_size = 1000 };
+	sg_scanner *s = NULL;
+	sg_scan_result r;
+
+	(void)state;
+	F.mode = M_OK;
+	assert_int_equal(sg_scanner_open(&s, &o), SG_OK);
+	F.got = 12345;
+	assert_int_equal(scan_bytes(s, 1001, &r), SG_ESCAN);
+	assert_msg("over scan.maxFileSize (1000 bytes)");
+	assert_true(F.got == 12345); /* nothing was sent */
+	assert_int_equal(scan_bytes(s, 1000, &r), SG_OK); /* the twin: at the limit */
+	assert_int_equal(r.clean, 1);
+	sg_scanner_free(s);
+}
+
 static void test_timeout(void **state)
 {
 	sg_scanner *s;
@@ -358,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_digest_is_what_clamd_got, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_clean_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_file_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
