@@ -27,7 +27,8 @@ printf 'a test build\n' >"$R/build.bin"
 expect 0 "the test profile signs a file" -- sg sign build.bin
 grep_out "profile    test" "with the test profile"
 check "openssl cms -verify accepts it against the generated CA" sh -c "openssl cms -verify -binary -inform DER -in '$R/build.bin.p7s' -content '$R/build.bin' -CAfile '$PKI/ca.pem' -purpose any -out /dev/null 2>/dev/null"
-expect 0 "signgate verify accepts it" -- sg verify build.bin
+expect 5 "signgate verify refuses a test signature not asked for" -- sg verify build.bin
+expect 0 "signgate --profile test verify accepts it" -- sg --profile test verify build.bin
 
 # twins: another clone's test CA, a tampered file, a second init
 git init -q "$TRASH/other"
