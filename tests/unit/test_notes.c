@@ -627,6 +627,32 @@ static void test_lookup_digests(void **state)
 		sg_event_release(&e[i]);
 }
 
+/* sg_notes_merge_text: the remote's note is the byte prefix of the merge
+ * (its server keeps notes append-only), then the local paragraphs it lacks. */
+static void test_merge_text_keeps_remote_prefix(void **state)
+{
+	static const char base[] = "Signgate-Event: sign\nArtifact: a\n";
+	static const char theirs[] = "Signgate-Event: sign\nArtifact: a\n\nRemote remark  \n";
+	static const char ours[] = "Signgate-Event: sign\r\nArtifact: a\n\nLocal remark\n";
+	sg_buf out = SG_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(sg_notes_merge_text(&out, ours, strlen(ours), theirs, strlen(theirs)), 0);
+	assert_string_equal(out.ptr, "Signgate-Event: sign\nArtifact: a\n\nRemote remark  \n\nLocal remark\n");
+	/* one side only appended to the other: the longer note as it is */
+	assert_int_equal(sg_notes_merge_text(&out, base, strlen(base), theirs, strlen(theirs)), 0);
+	assert_string_equal(out.ptr, theirs);
+	assert_int_equal(sg_notes_merge_text(&out, theirs, strlen(theirs), base, strlen(base)), 0);
+	assert_string_equal(out.ptr, theirs);
+	/* a NUL already in the remote's note is kept; a local one to add is refused */
+	assert_int_equal(sg_notes_merge_text(&out, "L\n", 2, "R\0\n", 3), 0);
+	assert_int_equal(out.size, 6);
+	assert_memory_equal(out.ptr, "R\0\n\nL\n", 6);
+	assert_int_equal(sg_notes_merge_text(&out, "L\0\n", 3, "R\n", 2), SG_ERROR);
+	assert_non_null(strstr(sg_error_last(), "NUL"));
+	sg_buf_dispose(&out);
+}
+
 static void test_fanout_tree(void **state)
 {
 	fixture *f = *state;
@@ -887,6 +913,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_after_nul_note_fanout, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_tree, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_digests, repo_setup, repo_teardown),
+		cmocka_unit_test(test_merge_text_keeps_remote_prefix),
 		cmocka_unit_test_setup_teardown(test_foreach, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_first_writers, repo_setup, repo_teardown),
