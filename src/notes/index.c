@@ -11,7 +11,6 @@
  * (sg_parse_report.problems), each ending with a newline. */
 #include "notes/index.h"
 #include "core/error.h"
-#include "core/file.h"
 #include "policy/policy.h"
 
 #include <ctype.h>
@@ -21,10 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define IX_MAGIC "SGNIDX2\n"
+#define IX_MAGIC "SGNIDX3\n"
 #define IX_BYTE_ORDER 0x01020304u
 #define IX_DIR "signgate/notes-index"
 #define IX_FILE_MAX ((size_t)1 << 31)
@@ -71,7 +72,11 @@ struct sg_notes_index {
 	git_oid tree_id;
 	int has_tree;
 	git_tree *tree;
-	sg_buf image;         /* the file's bytes */
+	sg_buf image;         /* the bytes of an index built in this process */
+	void *map;            /* or the cache file, mapped */
+	size_t map_len;
+	const char *img;      /* the one in use */
+	size_t img_len;
 	const ix_header *h;
 	const ix_note *notes;
 	const ix_event *ev;
@@ -104,9 +109,9 @@ static size_t image_size(size_t nnotes, size_t nevents, size_t problems_len)
  * consistent index (any failure means: rebuild). */
 static int image_attach(sg_notes_index *ix)
 {
-	const ix_header *h = (const ix_header *)ix->image.ptr;
+	const ix_header *h = (const ix_header *)ix->img;
 	unsigned char md[SHA256_DIGEST_LENGTH];
-	size_t i, k, nn, ne, sz = ix->image.size;
+	size_t i, k, nn, ne, sz = ix->img_len;
 	const char *p;
 
 	if (sz < sizeof(*h) || memcmp(h->magic, IX_MAGIC, 8) != 0 || h->byte_order != IX_BYTE_ORDER ||
@@ -116,10 +121,10 @@ static int image_attach(sg_notes_index *ix)
 	ne = h->nevents;
 	if (sz != image_size(nn, ne, h->problems_len))
 		return 0;
-	SHA256((const unsigned char *)ix->image.ptr, sz - sizeof(md), md);
-	if (memcmp(md, ix->image.ptr + sz - sizeof(md), sizeof(md)) != 0)
+	SHA256((const unsigned char *)ix->img, sz - sizeof(md), md);
+	if (memcmp(md, ix->img + sz - sizeof(md), sizeof(md)) != 0)
 		return 0;
-	p = ix->image.ptr + sizeof(*h);
+	p = ix->img + sizeof(*h);
 	ix->h = h;
 	ix->notes = (const ix_note *)p;
 	ix->ev = (const ix_event *)(p + nn * sizeof(ix_note));
@@ -532,29 +537,93 @@ static int ensure_dirs(git_repository *repo)
 	return err;
 }
 
+/* Write the image to a temp file beside the cache and rename it over.
+ * No fsync: after a crash a torn file fails its checksum and is rebuilt. */
+static int write_image(const char *path, const char *data, size_t len)
+{
+	sg_buf tmp = SG_BUF_INIT;
+	size_t off = 0;
+	int fd = -1, err;
+
+	if ((err = sg_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid())) < 0)
+		return err;
+	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		err = sg_error_set(SG_ERROR, "cannot write %s: %s", tmp.ptr, strerror(errno));
+		goto done;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = sg_error_set(SG_ERROR, "cannot write %s: %s", tmp.ptr, w < 0 ? strerror(errno) : "short write");
+			goto done;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0 || rename(tmp.ptr, path) < 0) {
+		fd = -1;
+		err = sg_error_set(SG_ERROR, "cannot write %s: %s", path, strerror(errno));
+		goto done;
+	}
+	fd = -1;
+	err = SG_OK;
+done:
+	if (fd >= 0)
+		close(fd);
+	if (err < 0)
+		unlink(tmp.ptr);
+	sg_buf_dispose(&tmp);
+	return err;
+}
+
 /* Best effort: a cache that cannot be written is rebuilt next time. */
 static void cache_save(sg_notes_index *ix)
 {
-	if (!ix->path || ensure_dirs(ix->repo) < 0 ||
-	    sg_file_write_atomic(ix->path, ix->image.ptr, ix->image.size, 0644) < 0) {
+	if (!ix->path || ensure_dirs(ix->repo) < 0 || write_image(ix->path, ix->img, ix->img_len) < 0) {
 		sg_error_clear();
 		return;
 	}
 	ix->stats.saved = 1;
 }
 
-/* The cached image, attached; 0 when there is none that checks out. */
+static void cache_unmap(sg_notes_index *ix)
+{
+	if (ix->map)
+		munmap(ix->map, ix->map_len);
+	ix->map = NULL;
+	ix->map_len = 0;
+	ix->img = NULL;
+	ix->img_len = 0;
+	ix->h = NULL;
+}
+
+/* The cache file mapped and attached; 0 when there is none that checks
+ * out (a regular file, never through a symlink). */
 static int cache_load(sg_notes_index *ix)
 {
-	if (!ix->path || sg_file_read_all(&ix->image, ix->path, IX_FILE_MAX) < 0) {
-		sg_error_clear();
-		sg_buf_clear(&ix->image);
+	struct stat st;
+	void *m;
+	int fd;
+
+	if (!ix->path || (fd = open(ix->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(ix_header) ||
+	    (size_t)st.st_size > IX_FILE_MAX ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		close(fd);
 		return 0;
 	}
+	close(fd);
+	ix->map = m;
+	ix->map_len = (size_t)st.st_size;
+	ix->img = m;
+	ix->img_len = ix->map_len;
 	if (image_attach(ix))
 		return 1;
-	sg_buf_clear(&ix->image);
-	ix->h = NULL;
+	cache_unmap(ix);
 	return 0;
 }
 
@@ -608,9 +677,12 @@ static int update(sg_notes_index *ix, const git_oid *commit)
 	if ((err = build(&b, ix->repo, ix, old_tree, ix->tree)) < 0 ||
 	    (err = serialize(&image, &b, &ix->tree_id, commit)) < 0)
 		goto done;
+	cache_unmap(ix);
 	sg_buf_dispose(&ix->image);
 	ix->image = image;
 	memset(&image, 0, sizeof(image));
+	ix->img = ix->image.ptr;
+	ix->img_len = ix->image.size;
 	if (!image_attach(ix)) {
 		err = sg_error_set(SG_ERROR, "the notes index just built for %s does not check out", ix->ref);
 		goto done;
@@ -680,6 +752,7 @@ void sg_notes_index_free(sg_notes_index *ix)
 	git_blob_free(ix->blob);
 	git_tree_free(ix->tree);
 	sg_event_scratch_release(&ix->scratch);
+	cache_unmap(ix);
 	sg_buf_dispose(&ix->image);
 	free(ix->path);
 	free(ix->ref);

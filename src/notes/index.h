@@ -20,7 +20,7 @@
 
 #include "notes/notes.h"
 
-#define SG_INDEX_KEY_LEN 32 /* leading characters of a digest kept (lowercase) */
+#define SG_INDEX_KEY_LEN 16 /* leading characters of a key kept (lowercase); the rest is checked on the event read */
 
 typedef struct sg_notes_index sg_notes_index;
 
