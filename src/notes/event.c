@@ -96,7 +96,7 @@ static int event_push(sg_event *e, const char *key, size_t klen, const char *val
 	return SG_OK;
 }
 
-int sg_event_add(sg_event *e, const char *key, const char *value)
+static int event_add_capped(sg_event *e, const char *key, const char *value, size_t cap)
 {
 	size_t klen, vlen;
 	char *tmp;
@@ -109,9 +109,9 @@ int sg_event_add(sg_event *e, const char *key, const char *value)
 	if (!value)
 		value = "";
 	vlen = strlen(value);
-	if (vlen > SG_EVENT_VALUE_MAX)
-		return sg_error_set(SG_ERROR, "value of event field %s is %zu bytes; the limit is %d",
-				    key, vlen, SG_EVENT_VALUE_MAX);
+	if (vlen > cap)
+		return sg_error_set(SG_ERROR, "value of event field %s is %zu bytes; the limit is %zu",
+				    key, vlen, cap);
 	/* Sanitize first so that a newline turned into a space is trimmed too. */
 	if (!(tmp = strdup(value)))
 		return sg_error_set(SG_ERROR, "out of memory");
@@ -125,6 +125,16 @@ int sg_event_add(sg_event *e, const char *key, const char *value)
 	err = event_push(e, key, klen, v, vlen);
 	free(tmp);
 	return err;
+}
+
+int sg_event_add(sg_event *e, const char *key, const char *value)
+{
+	return event_add_capped(e, key, value, SG_EVENT_VALUE_MAX);
+}
+
+int sg_event_add_long(sg_event *e, const char *key, const char *value)
+{
+	return event_add_capped(e, key, value, SG_EVENT_PARSE_LONG_MAX);
 }
 
 int sg_event_addf(sg_event *e, const char *key, const char *fmt, ...)
@@ -297,7 +307,12 @@ static int field_close(sg_event_scratch *s, cur_field *c, const char **why)
 
 /* A continuation line [p, p + len) of the current field: " " and its
  * trimmed text move left to the end of the value. */
-static int field_continue(cur_field *c, char *p, size_t len, const char **why)
+static size_t value_max(const sg_event_scratch *s)
+{
+	return s->value_max ? s->value_max : SG_EVENT_PARSE_VALUE_MAX;
+}
+
+static int field_continue(cur_field *c, char *p, size_t len, size_t max, const char **why)
 {
 	const char *v = p;
 	size_t vlen = len;
@@ -308,7 +323,7 @@ static int field_continue(cur_field *c, char *p, size_t len, const char **why)
 		*why = "a blank line inside the paragraph";
 		return PARA_BAD;
 	}
-	if (c->vlen + 1 + vlen > SG_EVENT_PARSE_VALUE_MAX) {
+	if (c->vlen + 1 + vlen > max) {
 		*why = "a value is over the size limit";
 		return PARA_BAD;
 	}
@@ -319,10 +334,14 @@ static int field_continue(cur_field *c, char *p, size_t len, const char **why)
 	return PARA_EVENT;
 }
 
-/* The first line: "Signgate-Event: WORD", else not an event at all. */
-static int first_line(const char *p, size_t klen, size_t voff, size_t vlen, const char **why)
+/* The first line: "Signgate-Event: WORD" (or the scratch's first key),
+ * else not an event at all. */
+static int first_line(const sg_event_scratch *s, const char *p, size_t klen, size_t voff,
+		      size_t vlen, const char **why)
 {
-	if (klen != strlen(SG_EVENT_KEY) || strncasecmp(p, SG_EVENT_KEY, klen) != 0)
+	const char *key = s->first_key ? s->first_key : SG_EVENT_KEY;
+
+	if (klen != strlen(key) || strncasecmp(p, key, klen) != 0)
 		return PARA_OTHER;
 	if (!key_valid(p + voff, vlen)) {
 		*why = "the event type is not one word";
@@ -359,7 +378,7 @@ static int parse_lines(sg_event_scratch *s, size_t len, const char **why)
 				*why = "the event type is continued on a second line";
 				return PARA_BAD;
 			}
-			if ((r = field_continue(&c, p, llen, why)) != PARA_EVENT)
+			if ((r = field_continue(&c, p, llen, value_max(s), why)) != PARA_EVENT)
 				return r;
 			p = next;
 			continue;
@@ -367,12 +386,12 @@ static int parse_lines(sg_event_scratch *s, size_t len, const char **why)
 		if (!split_field(p, llen, &klen, &voff, &vlen))
 			return c.key ? PARA_BAD : PARA_OTHER;
 		if (!c.key) {
-			if ((r = first_line(p, klen, voff, vlen, why)) != PARA_EVENT)
+			if ((r = first_line(s, p, klen, voff, vlen, why)) != PARA_EVENT)
 				return r;
 		} else if ((r = field_close(s, &c, why)) != PARA_EVENT) {
 			return r;
 		}
-		if (vlen > SG_EVENT_PARSE_VALUE_MAX) {
+		if (vlen > value_max(s)) {
 			*why = "a value is over the size limit";
 			return PARA_BAD;
 		}
@@ -459,6 +478,14 @@ typedef struct walker {
 	void *payload;
 } walker;
 
+static int is_attestation(const char *p, const char *end)
+{
+	size_t n = strlen(SG_ATTESTATION_KEY);
+
+	return (size_t)(end - p) > n && strncasecmp(p, SG_ATTESTATION_KEY, n) == 0 &&
+	       (p[n] == ':' || p[n] == ' ' || p[n] == '\t');
+}
+
 /* Judge one paragraph [para, end), the para_no'th of the note; an event
  * goes to the callback. */
 static int take_paragraph(walker *w, const char *text, const char *para, const char *end, size_t para_no)
@@ -470,7 +497,8 @@ static int take_paragraph(walker *w, const char *text, const char *para, const c
 	if ((r = parse_paragraph(&w->s, para, (size_t)(end - para), &why)) < 0)
 		return r;
 	if (r == PARA_OTHER) {
-		w->rep.skipped++;
+		/* an attestation paragraph is not an event, and not a remark either */
+		w->rep.skipped += !is_attestation(para, end);
 		return SG_OK;
 	}
 	if (r == PARA_BAD)
@@ -486,7 +514,10 @@ static int take_paragraph(walker *w, const char *text, const char *para, const c
 	return w->cb(&w->s.ev, off, (size_t)(end - para), w->payload);
 }
 
-int sg_events_each(const char *text, size_t len, sg_events_each_cb cb, void *payload, sg_parse_report *report)
+/* The paragraphs whose first key is first_key (NULL: events), values up to
+ * value_max (0: SG_EVENT_PARSE_VALUE_MAX). */
+static int each_kind(const char *text, size_t len, sg_events_each_cb cb, void *payload,
+		     sg_parse_report *report, const char *first_key, size_t value_max)
 {
 	walker w;
 	size_t para_no = 0;
@@ -496,6 +527,8 @@ int sg_events_each(const char *text, size_t len, sg_events_each_cb cb, void *pay
 	memset(&w, 0, sizeof(w));
 	w.cb = cb;
 	w.payload = payload;
+	w.s.first_key = first_key;
+	w.s.value_max = value_max;
 	if (len > SG_NOTES_MAX) {
 		ret = sg_error_set(SG_ERROR, "note is %zu bytes; the limit is %d bytes", len, SG_NOTES_MAX);
 		goto done;
@@ -529,6 +562,11 @@ done:
 	sg_parse_report_release(&w.rep);
 	sg_event_scratch_release(&w.s);
 	return ret;
+}
+
+int sg_events_each(const char *text, size_t len, sg_events_each_cb cb, void *payload, sg_parse_report *report)
+{
+	return each_kind(text, len, cb, payload, report, NULL, 0);
 }
 
 typedef struct parser {
@@ -567,6 +605,21 @@ int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, c
 	int ret;
 
 	if ((ret = sg_events_each(text, len, keep_event, &ps, report)) < 0) {
+		sg_events_free(ps.ev, ps.n);
+		return ret;
+	}
+	*out = ps.ev;
+	*n = ps.n;
+	return SG_OK;
+}
+
+int sg_attestations_parse(sg_event **out, size_t *n, const char *text, size_t len)
+{
+	parser ps = { NULL, 0, 0 };
+	int ret;
+
+	if ((ret = each_kind(text, len, keep_event, &ps, NULL, SG_ATTESTATION_KEY,
+			     SG_EVENT_PARSE_LONG_MAX)) < 0) {
 		sg_events_free(ps.ev, ps.n);
 		return ret;
 	}

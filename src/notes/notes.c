@@ -436,7 +436,8 @@ int sg_notes_append(git_repository *repo, const char *notes_ref, const git_oid *
 		return sg_error_set(SG_ERROR, "no event to record");
 	sg_buf_init(&add, SG_NOTES_MAX);
 	for (i = 0; i < n; i++) {
-		if (events[i].n == 0 || strcasecmp(events[i].f[0].key, SG_EVENT_KEY) != 0) {
+		if (events[i].n == 0 || (strcasecmp(events[i].f[0].key, SG_EVENT_KEY) != 0 &&
+					 strcasecmp(events[i].f[0].key, SG_ATTESTATION_KEY) != 0)) {
 			ret = sg_error_set(SG_ERROR, "event %zu does not start with %s", i + 1, SG_EVENT_KEY);
 			goto done;
 		}

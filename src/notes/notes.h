@@ -15,6 +15,8 @@
 #define SG_EVENT_KEY_MAX 128             /* bytes in a key */
 #define SG_EVENT_VALUE_MAX 4096          /* bytes in a value given to sg_event_add */
 #define SG_EVENT_PARSE_VALUE_MAX 65536   /* bytes in a parsed value (continuations joined) */
+#define SG_EVENT_PARSE_LONG_MAX (8 * 1024 * 1024) /* an attestation paragraph's base64 value */
+#define SG_ATTESTATION_KEY "Signgate-Attestation" /* first field of an attestation paragraph */
 #define SG_EVENT_FIELDS_MAX 256          /* fields in one event */
 #define SG_EVENTS_MAX 65536              /* events in one note */
 #define SG_EVENTS_FIELDS_TOTAL_MAX 524288 /* fields over all events of one note */
@@ -38,6 +40,9 @@ typedef struct sg_event {
  * an empty value is written "-", a value over SG_EVENT_VALUE_MAX bytes is
  * refused (SG_ERROR); a NULL value counts as empty. */
 int sg_event_add(sg_event *e, const char *key, const char *value);
+/* The same for values made by signgate that may be long (base64 of an
+ * attestation): up to SG_EVENT_PARSE_LONG_MAX bytes. */
+int sg_event_add_long(sg_event *e, const char *key, const char *value);
 int sg_event_addf(sg_event *e, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Value of the first field with this key (case-insensitive), or NULL. */
@@ -74,6 +79,11 @@ int sg_events_parse_report(sg_event **out, size_t *n, sg_parse_report *report, c
 void sg_parse_report_release(sg_parse_report *r);
 /* The same, counting skipped and bad paragraphs together in *skipped (may be NULL). */
 int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text, size_t len);
+/* The attestation paragraphs of a note (first field "Signgate-Attestation",
+ * DESIGN.md 4a), parsed by the same rules with values up to
+ * SG_EVENT_PARSE_LONG_MAX bytes (bad ones are skipped silently; none is
+ * an event for sg_events_parse, which counts them as skipped). */
+int sg_attestations_parse(sg_event **out, size_t *n, const char *text, size_t len);
 void sg_events_free(sg_event *ev, size_t n);
 
 /* The same parse without a copy per event: cb sees each event in turn
@@ -90,15 +100,18 @@ typedef struct sg_event_scratch {
 	sg_event ev;
 	char *buf;
 	size_t bufcap, fcap;
+	const char *first_key;    /* NULL: SG_EVENT_KEY (SG_ATTESTATION_KEY for attestations) */
+	size_t value_max;         /* 0: SG_EVENT_PARSE_VALUE_MAX */
 } sg_event_scratch;
-#define SG_EVENT_SCRATCH_INIT { { NULL, 0 }, NULL, 0, 0 }
+#define SG_EVENT_SCRATCH_INIT { { NULL, 0 }, NULL, 0, 0, NULL, 0 }
 int sg_event_parse_paragraph(sg_event_scratch *s, const char *p, size_t len);
 void sg_event_scratch_release(sg_event_scratch *s);
 
 /* The signer id of an event: Signer-Cert-Sha256, else Signer-Key-Fingerprint. */
 const char *sg_event_signer(const sg_event *ev);
 
-/* Append `events` (n >= 1) to the note on `commit` under `notes_ref` in ONE
+/* Append `events` (n >= 1; each an event or an attestation paragraph) to
+ * the note on `commit` under `notes_ref` in ONE
  * notes commit, CAS with retry (git_note_commit_create +
  * git_reference_create_matching). `message` is the notes commit message.
  * The old note is kept byte for byte (a prefix of the new one, as the

@@ -254,6 +254,11 @@ static int step_sign(sg_run *run)
 	return SG_OK;
 }
 
+static int step_attest(sg_run *run)
+{
+	return sg_run_attest(run);
+}
+
 static int output_path(char **out, const sg_run *run, const sg_item *it, const char *suffix)
 {
 	char *copy = strdup(it->path);
@@ -406,7 +411,9 @@ static int step_write(sg_run *run)
 				return sg_error_set(SG_EUSAGE, "%s and %s would both be signed to %s",
 						    run->items[j].path, it->path, it->out_sig.final_path);
 	}
-	return SG_OK;
+	/* git tag -s: no signature file, so no .intoto.jsonl beside one (the
+	 * attestation is in the note) */
+	return run->req->payload ? SG_OK : sg_run_attest_write(run);
 }
 
 /* Every output of the batch, in order (signature, then timestamp file). */
@@ -418,6 +425,8 @@ static sg_outfile **outfiles(const sg_run *run, size_t *n)
 	*n = 0;
 	if (!v)
 		return NULL;
+	if (run->out_att.tmp_path)
+		v[(*n)++] = (sg_outfile *)&run->out_att;
 	for (i = 0; i < run->n; i++) {
 		if (run->items[i].out_sig.tmp_path)
 			v[(*n)++] = &run->items[i].out_sig;
@@ -486,6 +495,7 @@ static int run_init(sg_run *run, sg_batch *out, git_repository *repo, const sg_p
 	if (!run->items || !run->signed_by)
 		return sg_error_set(SG_ERROR, "out of memory");
 	run->n = req->payload ? 1 : req->nfiles;
+	run->out_att = (sg_outfile)SG_OUTFILE_INIT;
 	for (i = 0; i < run->n; i++) {
 		sg_item *it = &run->items[i];
 		sg_outfile init = SG_OUTFILE_INIT;
@@ -519,6 +529,10 @@ static void run_release(sg_run *run, int published)
 		free(it->display);
 		free(it->ts_line);
 	}
+	sg_outfile_discard(&run->out_att, !published);
+	sg_outfile_release(&run->out_att);
+	sg_buf_dispose(&run->att_envelope);
+	sg_event_release(&run->att_para);
 	for (i = 0; i < run->nslots; i++)
 		if (run->slots[i].signer)
 			run->slots[i].be->close(run->slots[i].signer);
@@ -575,6 +589,7 @@ static const struct {
 	{ "open", step_open_files }, { "scan", step_scan },
 	/* provenance never moves: nothing recorded for another commit is signed or overwritten */
 	{ "provenance", sg_run_check_provenance }, { "sign", step_sign },
+	{ "attest", step_attest },
 	{ "stale", step_stale }, { "write", step_write }, { "sync", step_sync },
 	/* No signature is published without its record: record, then publish. */
 	{ "record", step_record }, { "audit", step_audit }, { "publish", step_publish },

@@ -72,7 +72,9 @@ int sg_run_build_event(sg_event *ev, const sg_run *run, const sg_item *it)
 		goto done;
 	if (run->req->tag && (err = sg_event_add(ev, "Tag", run->req->tag)) < 0)
 		goto done;
-	err = sg_event_add(ev, "Tool", "signgate " SG_VERSION);
+	if ((err = sg_event_add(ev, "Tool", "signgate " SG_VERSION)) < 0)
+		goto done;
+	err = sg_event_add(ev, SG_ATTEST_SHA_KEY, run->att_sha);
 done:
 	free(sig_name);
 	return err;
@@ -81,21 +83,25 @@ done:
 /* Append the events of every item whose notes ref is `ref`: one notes commit. */
 static int record_ref(sg_run *run, const char *ref)
 {
-	sg_event *evs = calloc(run->n, sizeof(*evs));
+	sg_event *evs = calloc(run->n + 1, sizeof(*evs));
 	char msg[256];
 	size_t i, n = 0;
 	int err = SG_OK;
 
 	if (!evs)
 		return sg_error_set(SG_ERROR, "out of memory");
+	/* The batch's attestation, once in this note, a paragraph of its own
+	 * before the events (borrowed: not released here); the note's last
+	 * paragraph stays an event for git interpret-trailers --parse. */
+	evs[0] = run->att_para;
 	for (i = 0; i < run->n && err == SG_OK; i++)
 		if (strcmp(notes_ref_of(&run->items[i]), ref) == 0)
-			err = sg_run_build_event(&evs[n++], run, &run->items[i]);
+			err = sg_run_build_event(&evs[1 + n++], run, &run->items[i]);
 	snprintf(msg, sizeof(msg), "signgate: sign %zu artifact%s on %.12s%s%s", n, n == 1 ? "" : "s",
 		 run->gate->commit, run->req->tag ? " for tag " : "", run->req->tag ? run->req->tag : "");
 	if (err == SG_OK)
-		err = sg_notes_append(run->repo, ref, &run->gate->commit_id, evs, n, msg);
-	for (i = 0; i < n; i++)
+		err = sg_notes_append(run->repo, ref, &run->gate->commit_id, evs, n + 1, msg);
+	for (i = 1; i <= n; i++)
 		sg_event_release(&evs[i]);
 	free(evs);
 	return err;

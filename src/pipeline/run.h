@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "attest/attest.h"
 #include "core/file.h"
 #include "notes/notes.h"
 #include "pipeline/pipeline.h"
@@ -45,6 +46,10 @@ typedef struct sg_run {
 	int all_test;
 	char *signed_by;
 	char signed_at[32];
+	sg_buf att_envelope;      /* the batch's DSSE envelope (JSON bytes) */
+	char att_sha[65];         /* its SHA-256, named by every event of the batch */
+	sg_event att_para;        /* its note paragraph */
+	sg_outfile out_att;       /* <tag or commit>.intoto.jsonl */
 } sg_run;
 
 /* pipeline.c: where the output with `suffix` of item `it` goes (next to
@@ -63,6 +68,14 @@ int sg_run_record_notes(sg_run *run, char **refs_written);
  * failed append is the error returned; for a failure the original error is
  * kept (its message extended when the log could not be written). */
 int sg_run_audit(const sg_run *run, int code, const char *stage);
+
+/* attest.c */
+/* Build and sign the batch's envelope (every slot's key signs its PAE) and
+ * its note paragraph. */
+int sg_run_attest(sg_run *run);
+/* Write the envelope as a line of <tag or commit>.intoto.jsonl (a temp
+ * file, published with the signatures; earlier lines kept). */
+int sg_run_attest_write(sg_run *run);
 
 /* push.c */
 /* notes.push: sync the notes refs to that remote after a successful batch

@@ -30,3 +30,12 @@ void sg_signature_release(sg_signature *s)
 	free(s->ts_url);
 	memset(s, 0, sizeof(*s));
 }
+
+void sg_bufs_free(sg_buf *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		sg_buf_dispose(&v[i]);
+	free(v);
+}

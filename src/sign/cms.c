@@ -468,6 +468,129 @@ done:
 	return ret;
 }
 
+static int cms_sign_raw(sg_signer *s, const void *data, size_t len, sg_buf *sig)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t siglen = 0;
+	int err, ret = SG_ERROR;
+
+	if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->key) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, data, len) != 1) {
+		ret = sg_error_set_openssl(SG_ERROR, "cannot start the attestation signature%s",
+					   s->p11 ? " on the PKCS#11 token" : "");
+		goto done;
+	}
+	if ((err = sg_buf_grow(sig, sig->size + siglen)) < 0) {
+		ret = err;
+		goto done;
+	}
+	if (EVP_DigestSign(md, (unsigned char *)sig->ptr + sig->size, &siglen, data, len) != 1) {
+		ret = sg_error_set_openssl(SG_ERROR, "signing the attestation failed%s",
+					   s->p11 ? " on the PKCS#11 token" : "");
+		goto done;
+	}
+	sig->size += siglen;
+	sig->ptr[sig->size] = '\0';
+	ret = SG_OK;
+done:
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return ret;
+}
+
+static int der_of(sg_buf *out, X509 *x)
+{
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der), err;
+
+	if (len <= 0)
+		return sg_error_set_openssl(SG_ERROR, "cannot encode a certificate");
+	err = sg_buf_put(out, der, (size_t)len);
+	OPENSSL_free(der);
+	return err;
+}
+
+static int cms_certs(const sg_signer *s, sg_buf **out, size_t *n)
+{
+	size_t i, m = 1 + (size_t)sk_X509_num(s->chain);
+	sg_buf *v = calloc(m, sizeof(*v));
+	int err = SG_OK;
+
+	if (!v)
+		return sg_error_set(SG_ERROR, "out of memory");
+	for (i = 0; i < m && err == SG_OK; i++)
+		err = der_of(&v[i], i ? sk_X509_value(s->chain, (int)i - 1) : s->cert);
+	if (err < 0) {
+		sg_bufs_free(v, m);
+		return err;
+	}
+	*out = v;
+	*n = m;
+	return SG_OK;
+}
+
+static X509 *x509_of(const sg_buf *der)
+{
+	const unsigned char *p = (const unsigned char *)der->ptr;
+	X509 *x = d2i_X509(NULL, &p, (long)der->size);
+
+	if (x && p != (const unsigned char *)der->ptr + der->size) {
+		X509_free(x); /* trailing bytes: not one certificate */
+		x = NULL;
+	}
+	return x;
+}
+
+int sg_cms_cert_trusted(void **pubkey, const sg_buf *cert, const sg_buf *chain, size_t nchain,
+			const sg_profile *prof, time_t at)
+{
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509 *x = x509_of(cert), *c;
+	const char *reason = NULL;
+	size_t i;
+	int ret = SG_EVERIFY;
+
+	if (!untrusted) {
+		ret = sg_error_set(SG_ERROR, "out of memory");
+		goto done;
+	}
+	if (!x) {
+		ret = sg_error_set(SG_EVERIFY, "the attestation's certificate is not DER X.509");
+		goto done;
+	}
+	for (i = 0; i < nchain; i++)
+		if ((c = x509_of(&chain[i])) && !sk_X509_push(untrusted, c))
+			X509_free(c);
+	if (!prof->trust_anchor || !*prof->trust_anchor) {
+		ret = sg_error_set(SG_EVERIFY, "profile \"%s\" has no trustAnchor to check the "
+				   "attestation's certificate against", prof->name);
+		goto done;
+	}
+	ret = chain_verify(x, untrusted, prof->trust_anchor, at ? at : time(NULL), SG_EVERIFY, &reason);
+	if (ret == SG_EVERIFY) {
+		ret = sg_error_set(SG_EVERIFY, "the attestation's certificate does not chain to trust "
+				   "anchor %s of profile \"%s\": %s", prof->trust_anchor, prof->name, reason);
+		goto done;
+	}
+	if (ret < 0)
+		goto done;
+	if (!has_codesign_eku(x)) {
+		ret = sg_error_set(SG_EVERIFY, "the attestation's certificate lacks the codeSigning "
+				   "extended key usage");
+		goto done;
+	}
+	if (pubkey && !(*pubkey = X509_get_pubkey(x))) {
+		ret = sg_error_set_openssl(SG_ERROR, "cannot read the certificate's public key");
+		goto done;
+	}
+	ret = SG_OK;
+done:
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(x);
+	ERR_clear_error();
+	return ret;
+}
+
 const sg_sign_backend sg_sign_cms = {
-	"cms", ".p7s", NULL, cms_open, cms_info, cms_sign, cms_close,
+	"cms", ".p7s", NULL, cms_open, cms_info, cms_sign, cms_close, cms_sign_raw, cms_certs,
 };

@@ -406,6 +406,21 @@ done:
 	return err;
 }
 
+/* One detached signature by the profile's key, checked to be the one asked for. */
+static int pgp_detach_sign(sg_signer *s, gpgme_data_t in, gpgme_data_t sigdata)
+{
+	gpgme_error_t e;
+
+	s->cb_err = 0;
+	s->bad_passphrase = 0;
+	gpgme_signers_clear(s->ctx);
+	if ((e = gpgme_signers_add(s->ctx, s->key)) != 0)
+		return sg_error_set(SG_ERROR, "GPGME signer %s: %s", s->fpr, gpgme_strerror(e));
+	if ((e = gpgme_op_sign(s->ctx, in, sigdata, GPGME_SIG_MODE_DETACH)) != 0)
+		return pgp_sign_error(s, e);
+	return pgp_check_result(s);
+}
+
 static int pgp_sign(sg_signer *s, const sg_artifact *a, const sg_tsa_config *tsa,
 		    sg_signature *out)
 {
@@ -421,19 +436,12 @@ static int pgp_sign(sg_signer *s, const sg_artifact *a, const sg_tsa_config *tsa
 
 	memset(&sig, 0, sizeof(sig));
 	sg_buf_init(&sig.sig, SG_PGP_MAX_SIG);
-	s->cb_err = 0;
-	s->bad_passphrase = 0;
 	if (!(rd.md = EVP_MD_CTX_new()) || EVP_DigestInit_ex(rd.md, EVP_sha256(), NULL) != 1)
 		{ ret = sg_error_set_openssl(SG_ERROR, "cannot start SHA-256"); goto done; }
 	if ((e = gpgme_data_new_from_cbs(&in, &cbs, &rd)) != 0 ||
 	    (e = gpgme_data_new(&sigdata)) != 0)
 		{ ret = sg_error_set(SG_ERROR, "GPGME data: %s", gpgme_strerror(e)); goto done; }
-	gpgme_signers_clear(s->ctx);
-	if ((e = gpgme_signers_add(s->ctx, s->key)) != 0)
-		{ ret = sg_error_set(SG_ERROR, "GPGME signer %s: %s", s->fpr, gpgme_strerror(e)); goto done; }
-	if ((e = gpgme_op_sign(s->ctx, in, sigdata, GPGME_SIG_MODE_DETACH)) != 0)
-		{ ret = pgp_sign_error(s, e); goto done; }
-	if ((err = pgp_check_result(s)) < 0 || (err = pgp_check_read(&rd, a)) < 0)
+	if ((err = pgp_detach_sign(s, in, sigdata)) < 0 || (err = pgp_check_read(&rd, a)) < 0)
 		{ ret = err; goto done; }
 	mem = gpgme_data_release_and_get_mem(sigdata, &memlen);
 	sigdata = NULL;
@@ -460,6 +468,46 @@ done:
 	return ret;
 }
 
+/* The attestation: a binary detached signature over bytes in memory. */
+static int pgp_sign_raw(sg_signer *s, const void *data, size_t len, sg_buf *sig)
+{
+	gpgme_data_t in = NULL, sigdata = NULL;
+	char *mem = NULL;
+	size_t memlen = 0;
+	gpgme_error_t e;
+	int ret;
+
+	gpgme_set_armor(s->ctx, 0);
+	if ((e = gpgme_data_new_from_mem(&in, data, len, 0)) != 0 ||
+	    (e = gpgme_data_new(&sigdata)) != 0) {
+		ret = sg_error_set(SG_ERROR, "GPGME data: %s", gpgme_strerror(e));
+		goto done;
+	}
+	if ((ret = pgp_detach_sign(s, in, sigdata)) < 0)
+		goto done;
+	mem = gpgme_data_release_and_get_mem(sigdata, &memlen);
+	sigdata = NULL;
+	if (!mem || memlen == 0 || memlen > SG_PGP_MAX_SIG) {
+		ret = sg_error_set(SG_ERROR, "gpg produced no usable attestation signature");
+		goto done;
+	}
+	ret = sg_buf_put(sig, mem, memlen);
+done:
+	gpgme_set_armor(s->ctx, 1);
+	gpgme_free(mem);
+	gpgme_data_release(sigdata);
+	gpgme_data_release(in);
+	return ret;
+}
+
+static int pgp_certs(const sg_signer *s, sg_buf **der, size_t *n)
+{
+	(void)s;
+	*der = NULL;
+	*n = 0;
+	return SG_OK;
+}
+
 static void pgp_close(sg_signer *s)
 {
 	if (!s)
@@ -481,4 +529,6 @@ const sg_sign_backend sg_sign_openpgp = {
 	.info = pgp_info,
 	.sign = pgp_sign,
 	.close = pgp_close,
+	.sign_raw = pgp_sign_raw,
+	.certs = pgp_certs,
 };

@@ -53,10 +53,29 @@ typedef struct sg_sign_backend {
 	int (*sign)(sg_signer *s, const sg_artifact *a, const sg_tsa_config *tsa,
 		    sg_signature *out);
 	void (*close)(sg_signer *s);
+	/* Sign `len` bytes in memory (a DSSE pre-authentication encoding) with
+	 * the key already open, in the same session (no second PIN prompt):
+	 * cms: EVP_DigestSign with SHA-256 (ECDSA: DER; RSA: PKCS#1 v1.5);
+	 * openpgp: a binary detached OpenPGP signature. Appended to sig. */
+	int (*sign_raw)(sg_signer *s, const void *data, size_t len, sg_buf *sig);
+	/* cms: the signer certificate (first) and its chain, DER each, in a
+	 * new array of *n buffers (caller disposes each and frees the array);
+	 * openpgp: *n = 0. */
+	int (*certs)(const sg_signer *s, sg_buf **der, size_t *n);
 } sg_sign_backend;
 
 const sg_sign_backend *sg_sign_backend_find(const char *name);
 void sg_signature_release(sg_signature *s);
+/* Dispose n buffers and free the array (as returned by certs). */
+void sg_bufs_free(sg_buf *v, size_t n);
+
+/* Judge a signer certificate (DER) for a profile at time `at`: it chains to
+ * prof->trust_anchor through the DER certificates `chain` (untrusted),
+ * purpose any, and has the codeSigning EKU. On success *pubkey (may be
+ * NULL) gets its public key (EVP_PKEY *, caller frees with EVP_PKEY_free).
+ * SG_EVERIFY with the reason; SG_ERROR when the anchor cannot be read. */
+int sg_cms_cert_trusted(void **pubkey, const sg_buf *cert, const sg_buf *chain, size_t nchain,
+			const sg_profile *prof, time_t at);
 
 extern const sg_sign_backend sg_sign_cms;
 extern const sg_sign_backend sg_sign_openpgp;
