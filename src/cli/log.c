@@ -1,5 +1,6 @@
 /* signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256] */
 #include "cli/cli.h"
+#include "attest/attest.h"
 #include "core/error.h"
 #include "verify/verify.h"
 
@@ -201,12 +202,13 @@ static uint32_t key_hash(const char *k)
 	return h;
 }
 
-static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol)
+static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol,
+		      const sg_attest_verdict *v)
 {
 	const sg_revocation *r = sg_event_revocation(pol, &le->ev);
-	static const char *const meta_keys[6] = { "type", "commit", "notes_ref", "revoked", "still_valid",
-						  "signgate_event" };
-	static uint32_t meta[6];
+	static const char *const meta_keys[8] = { "type", "commit", "notes_ref", "revoked", "still_valid",
+						  "attested", "unattested", "signgate_event" };
+	static uint32_t meta[8];
 	uint32_t hash[SG_EVENT_FIELDS_MAX];
 	char key[160];
 	size_t i, j, k, klen;
@@ -218,17 +220,17 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 	if (err == SG_OK)
 		err = json_member(b, &first, "notes_ref", le->notes_ref);
 	if (!meta[0])
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < 8; k++)
 			meta[k] = key_hash(meta_keys[k]);
 	for (i = 0; i < le->ev.n && err == SG_OK; i++) {
 		klen = json_key(key, sizeof(key), le->ev.f[i].key);
 		hash[i] = key_hash(key);
-		/* first wins; the meta keys and "revoked" are never overwritten */
-		for (k = 0; k < 6 && !(hash[i] == meta[k] && strcmp(key, meta_keys[k]) == 0); k++)
+		/* first wins; the meta keys, "revoked" and "attested" are never overwritten */
+		for (k = 0; k < 8 && !(hash[i] == meta[k] && strcmp(key, meta_keys[k]) == 0); k++)
 			;
-		if (k == 5)
+		if (k == 7)
 			klen = (size_t)snprintf(key, sizeof(key), "event");
-		else if (k < 5)
+		else if (k < 7)
 			continue;
 		for (j = 0; j < i; j++)
 			if (hash[j] == hash[i] && strcasecmp(le->ev.f[j].key, le->ev.f[i].key) == 0)
@@ -236,6 +238,10 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 		if (j == i)
 			err = json_member_typed(b, &first, key, klen, le->ev.f[i].value);
 	}
+	if (err == SG_OK)
+		err = sg_buf_printf(b, ", \"attested\": %s", v->attested ? "true" : "false");
+	if (err == SG_OK && !v->attested)
+		err = json_member(b, &first, "unattested", v->reason ? v->reason : "not attested");
 	if (err == SG_OK)
 		err = sg_buf_printf(b, ", \"revoked\": %s", r ? "true" : "false");
 	if (err == SG_OK && r)
@@ -260,7 +266,8 @@ typedef struct colors {
 	const char *head, *dim, *red, *off;
 } colors;
 
-static void print_event(const sg_logged_event *le, const sg_policy *pol, const colors *c)
+static void print_event(const sg_logged_event *le, const sg_policy *pol, const colors *c,
+			const sg_attest_verdict *v)
 {
 	const char *kind = sg_event_get(&le->ev, "Signgate-Event");
 	const char *art = sg_event_get(&le->ev, "Artifact");
@@ -271,7 +278,8 @@ static void print_event(const sg_logged_event *le, const sg_policy *pol, const c
 	for (i = 0; i < le->ev.n; i++)
 		if (strlen(le->ev.f[i].key) > w)
 			w = strlen(le->ev.f[i].key);
-	printf("%s%s %s%s\n", c->head, kind ? kind : "event", art ? art : "", c->off);
+	printf("%s%s %s%s%s%s%s\n", c->head, kind ? kind : "event", art ? art : "", c->off,
+	       v->attested ? "" : c->red, v->attested ? "" : "  unattested", v->attested ? "" : c->off);
 	printf("    %s%-*s%s %s (%s)\n", c->dim, (int)w + 1, "Commit:", c->off, le->commit, le->notes_ref);
 	for (i = 0; i < le->ev.n; i++) {
 		if (strcasecmp(le->ev.f[i].key, "Signgate-Event") == 0 ||
@@ -280,6 +288,9 @@ static void print_event(const sg_logged_event *le, const sg_policy *pol, const c
 		printf("    %s%s:%s%*s %s\n", c->dim, le->ev.f[i].key, c->off,
 		       (int)(w - strlen(le->ev.f[i].key)), "", le->ev.f[i].value);
 	}
+	if (!v->attested)
+		printf("    %s%-*s %s: not a recorded event%s\n", c->red, (int)w + 1, "UNATTESTED:",
+		       v->reason ? v->reason : "not attested", c->off);
 	if (r)
 		printf("    %s%-*s %s since %s (%s): %s%s\n", c->red, (int)w + 1, "REVOKED:", signer,
 		       r->since_text, r->reason ? r->reason : "",
@@ -310,6 +321,8 @@ static int json_flush(sg_buf *b, int last)
 typedef struct out_state {
 	const sg_cli *cli;
 	const sg_policy *pol;
+	git_repository *repo;
+	sg_attest_ctx *actx;      /* judges each shown event (DESIGN.md 4a) */
 	const log_opts *o;
 	colors c;
 	sg_buf json;
@@ -322,23 +335,29 @@ static int json_element(out_state *st)
 	return sg_buf_puts(&st->json, st->elements++ ? ",\n  " : "[\n  ");
 }
 
-/* One event, written as soon as it is read. */
+/* One event, written as soon as it is read, attested or marked unattested. */
 static int show_event(out_state *st, const sg_logged_event *le)
 {
+	sg_attest_verdict v;
+	git_oid commit;
 	size_t i;
 	int err;
 
 	if (!wanted(le, st->o))
 		return SG_OK;
+	if (git_oid_fromstr(&commit, le->commit) < 0)
+		return sg_error_set(SG_ERROR, "bad commit id %s", le->commit);
+	if ((err = sg_attest_judge_at(&v, st->actx, st->repo, le->notes_ref, &commit, &le->ev)) < 0)
+		return err;
 	st->shown++;
 	for (i = 0; st->pol && i < st->pol->nrevoked; i++)
 		if (hex_prefix(sg_event_signer(&le->ev), st->pol->revoked[i].cert_sha256))
 			st->rev_shown[i] = 1;
 	if (!st->cli->json) {
-		print_event(le, st->pol, &st->c);
+		print_event(le, st->pol, &st->c, &v);
 		return ferror(stdout) ? sg_error_set(SG_ERROR, "cannot write the output") : SG_OK;
 	}
-	if ((err = json_element(st)) == SG_OK && (err = event_json(&st->json, le, st->pol)) == SG_OK)
+	if ((err = json_element(st)) == SG_OK && (err = event_json(&st->json, le, st->pol, &v)) == SG_OK)
 		err = json_flush(&st->json, 0);
 	return err;
 }
@@ -469,6 +488,9 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 		goto done;
 	st.cli = cli;
 	st.pol = pol;
+	st.repo = repo;
+	if ((err = sg_attest_ctx_new(&st.actx, pol)) < 0)
+		goto done;
 	st.o = &o;
 	st.c = (colors){ "", "", "", "" };
 	if (pol && pol->nrevoked && !(st.rev_shown = calloc(pol->nrevoked, 1))) {
@@ -478,6 +500,7 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	sg_cli_pager_start(cli);
 	err = output(&st, &src, &sel, &warnings);
 done:
+	sg_attest_ctx_free(st.actx);
 	free(st.rev_shown);
 	sg_buf_dispose(&st.json);
 	sg_event_sel_release(&sel);

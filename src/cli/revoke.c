@@ -113,8 +113,10 @@ static int write_entry(const char *path, const revoke_opts *o)
 }
 
 typedef struct impact {
-	size_t before, after;         /* events */
+	size_t before, after;         /* attested events */
 	sg_strlist artifacts[2], tags[2], commits[2];
+	size_t unattested;            /* paragraphs naming the cert that are not attested: never counted */
+	sg_strlist unattested_artifacts;
 } impact;
 
 static void impact_release(impact *im)
@@ -126,6 +128,7 @@ static void impact_release(impact *im)
 		sg_strlist_release(&im->tags[k]);
 		sg_strlist_release(&im->commits[k]);
 	}
+	sg_strlist_release(&im->unattested_artifacts);
 }
 
 static int is_after(const sg_logged_event *le, const revoke_opts *o)
@@ -152,6 +155,11 @@ static int tally(impact *im, const sg_event_log *log, const revoke_opts *o)
 
 		if (!by_cert(le, o))
 			continue;
+		if (!le->attested) {
+			im->unattested++;
+			err = sg_strlist_add_unique(&im->unattested_artifacts, a ? a : "?", 1);
+			continue;
+		}
 		k = is_after(le, o);
 		if (k)
 			im->after++;
@@ -177,7 +185,9 @@ static void print_events(const sg_event_log *log, const revoke_opts *o, int afte
 		const char *tag = sg_event_get(&le->ev, "Tag");
 		const char *art = sg_event_get(&le->ev, "Artifact");
 
-		if (!by_cert(le, o) || is_after(le, o) != after)
+		/* after: 0 before, 1 at or after, -1 the unattested ones */
+		if (!by_cert(le, o) || (after >= 0 && (!le->attested || is_after(le, o) != after)) ||
+		    (after < 0 && le->attested))
 			continue;
 		printf("    %-20.20s  %-12.12s  %.12s  %s\n", le->ts_time ? ts : "no timestamp",
 		       tag ? tag : "-", le->commit, art ? art : "?");
@@ -210,6 +220,12 @@ static void print_report(const sg_event_log *log, const impact *im, const revoke
 	       im->tags[1].n, im->tags[1].n == 1 ? "" : "s", im->commits[1].n,
 	       im->commits[1].n == 1 ? "" : "s");
 	print_events(log, o, 1);
+	if (im->unattested) {
+		printf("\nunattested paragraphs naming this certificate (not counted: no verified "
+		       "attestation, see signgate-notes(5)):\n  %zu paragraph%s\n", im->unattested,
+		       im->unattested == 1 ? "" : "s");
+		print_events(log, o, -1);
+	}
 	printf("\nremaining steps:\n");
 	printf("  1. review and commit %s onto the protected branch: the revocation takes effect\n"
 	       "     for verify and sign once it is there (git add; git commit; push; review)\n", path);
@@ -253,6 +269,12 @@ static void print_json(const impact *im, const revoke_opts *o, const char *path)
 		json_object_set_new(part, "commits", strlist_json(&im->commits[k]));
 		json_object_set_new(doc, names[k], part);
 	}
+	{
+		json_t *part = json_object();
+		json_object_set_new(part, "events", json_integer((json_int_t)im->unattested));
+		json_object_set_new(part, "artifacts", strlist_json(&im->unattested_artifacts));
+		json_object_set_new(doc, "unattested", part);
+	}
 	sg_cli_json_out(doc);
 }
 
@@ -284,6 +306,7 @@ int sg_cmd_revoke(sg_cli *cli, int argc, char **argv)
 	}
 	if ((err = sg_verify_notes_refs(&refs, pol)) < 0 ||
 	    (err = sg_event_log_by_signer(&log, repo, &refs, o.cert)) < 0 ||
+	    (err = sg_event_log_attest(&log, repo, pol)) < 0 ||
 	    (err = write_entry(path, &o)) < 0 || (err = tally(&im, &log, &o)) < 0)
 		goto done;
 	sg_event_log_sort(&log);

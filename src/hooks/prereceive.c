@@ -5,6 +5,7 @@
  * added starting a paragraph of its own, with no NUL byte, within
  * SG_NOTES_MAX. */
 #include "hooks/hooks.h"
+#include "attest/attest.h"
 #include "audit/audit.h"
 #include "core/error.h"
 #include "gate/gate.h"
@@ -245,9 +246,14 @@ static const sg_ref_update *find_update(const sg_ref_updates *u, const char *ref
 }
 
 /* A signing event on `commit` in the notes ref as it will be after the push. */
-static int has_signing_event(int *found, git_repository *repo, const sg_ref_updates *u,
-			     const char *ref, const git_oid *commit)
+/* An attested signing event by a production (non-test) profile on commit,
+ * in the notes ref as this push leaves it (DESIGN.md 4a): a hand-written
+ * paragraph never satisfies release.requireNote. */
+static int has_signing_event(int *found, sg_attest_ctx *actx, git_repository *repo,
+			     const sg_ref_updates *u, const char *ref, const git_oid *commit)
 {
+	sg_attest_note *an = NULL;
+	sg_attest_verdict v;
 	const sg_ref_update *up = find_update(u, ref);
 	git_oid tip, note_id;
 	git_commit *nc = NULL;
@@ -276,12 +282,18 @@ static int has_signing_event(int *found, git_repository *repo, const sg_ref_upda
 	if (err < 0 || (err = blob_text(&text, repo, &note_id)) < 0 ||
 	    (err = sg_events_parse(&ev, &n, NULL, text.ptr ? text.ptr : "", text.size)) < 0)
 		goto done;
-	for (i = 0; i < n; i++) {
+	if ((err = sg_attest_note_open(&an, actx, commit, text.ptr, text.size)) < 0)
+		goto done;
+	for (i = 0; i < n && !*found; i++) {
 		const char *kind = sg_event_get(&ev[i], SG_EVENT_KEY);
-		if (kind && !strcmp(kind, "sign"))
-			*found = 1;
+		if (!kind || strcmp(kind, "sign") != 0)
+			continue;
+		if ((err = sg_attest_judge(&v, an, &ev[i])) < 0)
+			goto done;
+		*found = v.attested && !v.test;
 	}
 done:
+	sg_attest_note_free(an);
 	git_error_clear();
 	sg_events_free(ev, n);
 	sg_buf_dispose(&text);
@@ -312,6 +324,7 @@ static int check_tag(sg_strlist *denials, sg_strlist *accepted, git_repository *
 	sg_gate_result g;
 	sg_gate_opts opts = { 0, 0 };
 	sg_strlist refs = SG_STRLIST_INIT;
+	sg_attest_ctx *actx = NULL;
 	git_oid commit;
 	char hex[GIT_OID_HEXSZ + 1], line[2048];
 	size_t i;
@@ -333,21 +346,22 @@ static int check_tag(sg_strlist *denials, sg_strlist *accepted, git_repository *
 	}
 	sg_error_clear();
 	if (pol->require_note) {
-		if ((err = sg_verify_notes_refs(&refs, pol)) < 0)
+		if ((err = sg_verify_notes_refs(&refs, pol)) < 0 ||
+		    (err = sg_attest_ctx_new(&actx, pol)) < 0)
 			goto done;
 		for (i = 0; i < refs.n && !found; i++)
-			if ((err = has_signing_event(&found, repo, u, refs.v[i], &commit)) < 0)
+			if ((err = has_signing_event(&found, actx, repo, u, refs.v[i], &commit)) < 0)
 				goto done;
 		if (!found) {
-			snprintf(line, sizeof(line), "tag %s (%.12s): no signing event in the notes on that "
-				 "commit (release.requireNote); sign the release and push %s with the tag",
-				 tag, hex, refs.v[0]);
+			snprintf(line, sizeof(line), "tag %s (%.12s): no signing event (attested, by a "
+				 "production profile) in the notes on that commit (release.requireNote); sign "
+				 "the release with signgate and push %s with the tag", tag, hex, refs.v[0]);
 			err = sg_strlist_add(denials, line);
 			goto done;
 		}
 	}
 	snprintf(line, sizeof(line), "tag %s (%.12s): %s%s", tag, hex, g.summary ? g.summary : "allowed",
-		 pol->require_note ? "; signing event recorded" : "");
+		 pol->require_note ? "; attested signing event recorded" : "");
 	err = sg_strlist_add(accepted, line);
 done:
 	if (err < 0 && err != SG_ERROR) {
@@ -355,6 +369,7 @@ done:
 		snprintf(line, sizeof(line), "tag %s: %s", tag, sg_error_last() ? sg_error_last() : "failed");
 		err = sg_strlist_add(denials, line);
 	}
+	sg_attest_ctx_free(actx);
 	sg_strlist_release(&refs);
 	sg_gate_result_release(&g);
 	return err;

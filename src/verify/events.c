@@ -2,6 +2,7 @@
  * the benchmark: every note under the notes refs, or the notes of the
  * commits in a revision range. */
 #include "verify/verify.h"
+#include "attest/attest.h"
 #include "core/error.h"
 
 #include <ctype.h>
@@ -403,6 +404,36 @@ int sg_event_log_by_signer(sg_event_log *out, git_repository *repo, const sg_str
 	return collect(out, repo, refs, NULL, signer ? signer : "");
 }
 
+int sg_event_log_attest(sg_event_log *log, git_repository *repo, const sg_policy *pol)
+{
+	sg_attest_ctx *ctx = NULL;
+	sg_attest_verdict v;
+	git_oid commit;
+	size_t i;
+	int err;
+
+	if ((err = sg_attest_ctx_new(&ctx, pol)) < 0)
+		return err;
+	for (i = 0; i < log->n && err == SG_OK; i++) {
+		sg_logged_event *le = &log->v[i];
+
+		if (git_oid_fromstr(&commit, le->commit) < 0) {
+			err = sg_error_set(SG_ERROR, "bad commit id %s", le->commit);
+			break;
+		}
+		if ((err = sg_attest_judge_at(&v, ctx, repo, le->notes_ref, &commit, &le->ev)) < 0)
+			break;
+		le->attested = v.attested;
+		le->attested_test = v.test;
+		free(le->unattested);
+		le->unattested = v.attested ? NULL : strdup(v.reason ? v.reason : "not attested");
+		if (!v.attested && !le->unattested)
+			err = sg_error_set(SG_ERROR, "out of memory");
+	}
+	sg_attest_ctx_free(ctx);
+	return err;
+}
+
 static int newest_first(const void *a, const void *b)
 {
 	const sg_logged_event *x = a, *y = b;
@@ -422,8 +453,10 @@ void sg_event_log_release(sg_event_log *log)
 {
 	size_t i;
 
-	for (i = 0; i < log->n; i++)
+	for (i = 0; i < log->n; i++) {
 		sg_event_release(&log->v[i].ev);
+		free(log->v[i].unattested);
+	}
 	free(log->v);
 	sg_strlist_release(&log->refs);
 	sg_strlist_release(&log->warnings);

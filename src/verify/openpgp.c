@@ -1,6 +1,7 @@
 /* Verify a detached OpenPGP signature (FILE.asc) with GPGME, the signer
  * against the profile's allowed fingerprints, and FILE.asc.tsr. */
 #include "verify/verify.h"
+#include "attest/attest.h"
 #include "core/error.h"
 #include "tsa/tsa.h"
 
@@ -118,21 +119,6 @@ done:
 	return ret;
 }
 
-static int fpr_allowed(const sg_profile *prof, const char *fpr)
-{
-	size_t i, n = strlen(fpr), m;
-
-	if (prof->allowed_key.n == 0)
-		return prof->key && strcasecmp(prof->key, fpr) == 0;
-	for (i = 0; i < prof->allowed_key.n; i++) {
-		m = strlen(prof->allowed_key.v[i]);
-		/* a full fingerprint, or its long key id suffix (16 hex) */
-		if (m >= 16 && m <= n && strcasecmp(fpr + n - m, prof->allowed_key.v[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 int sg_pgp_sig_check(sg_sig_check *out, const sg_pgp_sig *s, const unsigned char *asc,
 		     size_t asclen, const unsigned char *tsr, size_t tsrlen,
 		     const sg_profile *prof, time_t now)
@@ -147,7 +133,7 @@ int sg_pgp_sig_check(sg_sig_check *out, const sg_pgp_sig *s, const unsigned char
 	snprintf(c.id, sizeof(c.id), "%s", s->fpr);
 	snprintf(c.subject, sizeof(c.subject), "%s", s->uid);
 	c.not_after = s->key_expires;
-	if (!fpr_allowed(prof, s->fpr))
+	if (!sg_attest_key_allowed(prof, s->fpr))
 		return sg_error_set(SG_EVERIFY, "key %s is not an allowed key of profile \"%s\" "
 				    "(profile.%s.allowedKey)", s->fpr, prof->name, prof->name);
 	if (tsr && tsrlen) {

@@ -3,6 +3,7 @@
  * the signing event recorded in the notes. Fails closed: `ok` is set only
  * after every check passed. */
 #include "verify/verify.h"
+#include "attest/attest.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "sign/keys.h"
@@ -249,6 +250,9 @@ typedef struct find_state {
 	int found;
 	char other_sig[65];          /* an event for the artifact with another signature */
 	char other_commit[GIT_OID_HEXSZ + 1];
+	git_repository *repo;
+	sg_attest_ctx *actx;
+	char unattested[768];        /* the first matching event that is not attested, and why */
 } find_state;
 
 static char *dup_field(const sg_event *ev, const char *key)
@@ -257,15 +261,37 @@ static char *dup_field(const sg_event *ev, const char *key)
 	return v ? strdup(v) : NULL;
 }
 
-/* One event read again from its note: the one recorded for this artifact
- * and this signature, or remember it as recording another signature. */
-static void match_event(find_state *st, const sg_logged_event *le)
+/* Only an attested event counts (DESIGN.md 4a); the first one that is not
+ * is remembered for the message. 1 attested, 0 not, < 0 error. */
+static int attested(find_state *st, const sg_logged_event *le)
+{
+	sg_attest_verdict v;
+	git_oid commit;
+	int err;
+
+	if (git_oid_fromstr(&commit, le->commit) < 0)
+		return sg_error_set(SG_ERROR, "bad commit id %s", le->commit);
+	if ((err = sg_attest_judge_at(&v, st->actx, st->repo, le->notes_ref, &commit, &le->ev)) < 0)
+		return err;
+	if (!v.attested && !st->unattested[0])
+		snprintf(st->unattested, sizeof(st->unattested), "the signing event on commit %.12s is "
+			 "unattested (%s); it is not trusted", le->commit, v.reason);
+	return v.attested;
+}
+
+/* One event read again from its note: the one recorded (and attested) for
+ * this artifact and this signature, or remember it as recording another
+ * signature. */
+static int match_event(find_state *st, const sg_logged_event *le)
 {
 	const char *a = sg_event_get(&le->ev, "Artifact-Sha256");
 	const char *s = sg_event_get(&le->ev, "Signature-Sha256");
+	int r;
 
 	if (!a || strcasecmp(a, st->sha) != 0)
-		return;
+		return SG_OK;
+	if (s && strcasecmp(s, st->sig_sha) == 0 && (r = attested(st, le)) <= 0)
+		return r;
 	if (s && strcasecmp(s, st->sig_sha) == 0) {
 		st->found = 1;
 		snprintf(st->out->event_commit, sizeof(st->out->event_commit), "%s", le->commit);
@@ -277,6 +303,7 @@ static void match_event(find_state *st, const sg_logged_event *le)
 		snprintf(st->other_sig, sizeof(st->other_sig), "%s", s ? s : "(none)");
 		snprintf(st->other_commit, sizeof(st->other_commit), "%s", le->commit);
 	}
+	return SG_OK;
 }
 
 static int resolve_commit(git_oid *out, git_repository *repo, const char *rev)
@@ -328,7 +355,8 @@ static int find_event(sg_verify_result *out, git_repository *repo, const sg_poli
 	st.sha = out->sha256;
 	st.sig_sha = out->sig_sha256;
 	st.out = out;
-	if ((err = sg_verify_notes_refs(&refs, pol)) < 0)
+	st.repo = repo;
+	if ((err = sg_verify_notes_refs(&refs, pol)) < 0 || (err = sg_attest_ctx_new(&st.actx, pol)) < 0)
 		goto done;
 	if (rev && (err = resolve_commit(&commit, repo, rev)) < 0)
 		goto done;
@@ -347,12 +375,14 @@ static int find_event(sg_verify_result *out, git_repository *repo, const sg_poli
 		err = sg_event_source_warnings(&out->warnings, NULL, &src);
 	for (i = 0; err == SG_OK && i < sel.n && !st.found; i++)
 		if ((err = sg_event_source_read(&le, &src, &sel.v[i])) == SG_OK)
-			match_event(&st, &le);
+			err = match_event(&st, &le);
 	if (err < 0)
 		goto done;
 	if (st.found)
 		goto done;
-	if (st.other_sig[0])
+	if (st.unattested[0])
+		err = sg_error_set(SG_EVERIFY, "%s", st.unattested);
+	else if (st.other_sig[0])
 		err = sg_error_set(SG_EVERIFY, "the signing event for sha256 %s on commit %.12s records "
 				   "Signature-Sha256 %s, but %s has sha256 %s: the signature is not "
 				   "the one that was recorded", st.sha, st.other_commit, st.other_sig,
@@ -363,6 +393,7 @@ static int find_event(sg_verify_result *out, git_repository *repo, const sg_poli
 	else
 		err = sg_error_set(SG_EVERIFY, "no signing event for sha256 %s in %s", st.sha, where.ptr);
 done:
+	sg_attest_ctx_free(st.actx);
 	sg_event_sel_release(&sel);
 	if (opened)
 		sg_event_source_release(&src);

@@ -104,6 +104,9 @@ typedef struct sg_logged_event {
 	time_t signed_at;         /* Signed-At, 0 when absent or unparsable */
 	time_t ts_time;           /* Timestamp: time, 0 when none (not set by sg_event_source_read) */
 	size_t seq;               /* collection order (later = newer within a note) */
+	int attested;             /* set by sg_event_log_attest (DESIGN.md 4a) */
+	int attested_test;        /* attested under a test profile */
+	char *unattested;         /* why not, when not attested (owned; sg_event_log only) */
 } sg_logged_event;
 
 typedef struct sg_event_log {
@@ -176,6 +179,10 @@ int sg_event_log_collect(sg_event_log *out, git_repository *repo, const sg_strli
  * (check each), newest first. */
 int sg_event_log_by_signer(sg_event_log *out, git_repository *repo, const sg_strlist *refs,
 			   const char *signer);
+/* Judge every collected event (sg_attest_judge_at; one signature check per
+ * batch): attested, or unattested with the reason. Before sorting, the
+ * events of a note are adjacent: each note is read once. */
+int sg_event_log_attest(sg_event_log *log, git_repository *repo, const sg_policy *pol);
 /* Newest first by Signed-At (ties: later recorded first). */
 void sg_event_log_sort(sg_event_log *log);
 void sg_event_log_release(sg_event_log *log);

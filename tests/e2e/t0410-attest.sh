@@ -52,5 +52,63 @@ head -n1 "$jsonl" | tr -d '\n' >"$TRASH/line"
 check "the note's Attestation is the .intoto.jsonl line" sh -c \
 	"printf '%s\n' \"\$1\" | sed -n 's/^Attestation: //p' | base64 -d | cmp -s - '$TRASH/line'" _ "$note"
 expect 0 "verify trusts the attested event" -- sg verify dist/notes.txt
+expect 0 "log --json" -- sg --json log
+check "log --json: both events are attested" sh -c "jq -e '[.[] | select(.type == \"event\") | .attested] == [true, true]' '$TRASH/out' >/dev/null"
+
+# ---- a file-key (test profile) CMS batch ----
+printf 'test artifact\n' >"$REPO/test/t.txt"
+expect 0 "a file-key CMS batch (test profile)" -- sg sign test/t.txt
+tjsonl=$REPO/test/$head_sha.intoto.jsonl
+expect 0 "securesystemslib verifies the file-key envelope with the public key alone" -- \
+	dsse_verify "$tjsonl" --pubkey "$TRASH/other.pub"
+grep_out "  test/t.txt" "its statement names test/t.txt"
+expect 1 "twin: the production key does not verify the test envelope" -- \
+	dsse_verify "$tjsonl" --pubkey "$TRASH/release.pub"
+grep_out "no signature of the envelope verifies" "the reason is the signature"
+check "a second batch on the same commit adds a paragraph, never replaces one" \
+	test "$(git -C "$REPO" notes --ref signatures show HEAD | grep -c '^Signgate-Attestation: dsse')" = 2
+
+# ---- forgery: a hand-written one-line note on another commit ----
+sg_reviewed_commit src/two.c 'int two;'
+git -C "$REPO" notes --ref signatures add -m "Signgate-Event: sign" HEAD
+expect 0 "log --json lists the forged one-line note" -- sg --json log
+check "log --json: the forged paragraph is \"attested\": false" sh -c \
+	"jq -e '[.[] | select(.type == \"event\" and .attested == false)] | length == 1' '$TRASH/out' >/dev/null"
+check "log --json: the other three are attested" sh -c \
+	"jq -e '[.[] | select(.type == \"event\" and .attested == true)] | length == 3' '$TRASH/out' >/dev/null"
+expect 0 "log (text)" -- sg log
+grep_out "^sign .*unattested" "log marks the forged paragraph unattested"
+grep_out "UNATTESTED: *no Attestation-Sha256" "and says why"
+expect 5 "verify --rev on the forged commit: exit 5" -- sg verify --rev HEAD dist/notes.txt
+
+# a forged full paragraph naming a real signature, without attestation
+git -C "$REPO" notes --ref signatures add -f -m "Signgate-Event: sign
+Artifact: dist/notes.txt
+Artifact-Sha256: $(sha256sum "$REPO/dist/notes.txt" | cut -d' ' -f1)
+Signature-Sha256: $(sha256sum "$REPO/dist/notes.txt.p7s" | cut -d' ' -f1)
+Profile: release" HEAD
+expect 5 "a forged paragraph naming a real signature: verify --rev exit 5" -- sg verify --rev HEAD dist/notes.txt
+grep_out "unattested (no Attestation-Sha256" "verify says unattested, and why"
+
+# a copied attested paragraph (on another commit): not trusted there
+git -C "$REPO" notes --ref signatures show HEAD~1 >"$TRASH/orig.note"
+git -C "$REPO" notes --ref signatures add -f -F "$TRASH/orig.note" HEAD
+expect 5 "an attested paragraph copied to another commit is not trusted (verify --rev)" -- \
+	sg verify --rev HEAD dist/notes.txt
+grep_out "unattested (attestation [0-9a-f]*: the attestation is for another commit" "the reason: another commit"
+expect 0 "twin: on its own commit the same event verifies" -- sg verify --rev HEAD~1 dist/notes.txt
+
+# an edited attested paragraph: not trusted
+sed 's/^Signed-At: \(.*\)$/Signed-At: \1\nTag: v9.9/' "$TRASH/orig.note" >"$TRASH/edited.note"
+git -C "$REPO" notes --ref signatures add -f -F "$TRASH/edited.note" HEAD~1
+check "the edit added a Tag line" grep -q '^Tag: v9.9' "$TRASH/edited.note"
+expect 5 "an edited attested paragraph (a Tag added) is not trusted" -- sg verify --rev HEAD~1 dist/notes.txt
+grep_out "another tag than the paragraph" "the reason: another tag"
+sed 's/^\(Attestation: .\{20\}\)A/\1B/;t;s/^\(Attestation: .\{20\}\)./\1A/' "$TRASH/orig.note" >"$TRASH/edited.note"
+git -C "$REPO" notes --ref signatures add -f -F "$TRASH/edited.note" HEAD~1
+expect 5 "an edited attestation paragraph is not trusted" -- sg verify --rev HEAD~1 dist/notes.txt
+grep_out "do not hash to its Attestation-Sha256" "the reason: the bytes do not hash"
+git -C "$REPO" notes --ref signatures add -f -F "$TRASH/orig.note" HEAD~1
+expect 0 "twin: the original note verifies again" -- sg verify --rev HEAD~1 dist/notes.txt
 
 done_testing
