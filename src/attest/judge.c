@@ -469,6 +469,11 @@ int sg_attest_judge_at(sg_attest_verdict *out, sg_attest_ctx *c, git_repository 
 	sg_buf text = SG_BUF_INIT;
 	int err = SG_OK;
 
+	if (!sg_event_get(ev, SG_ATTEST_SHA_KEY)) {
+		/* nothing to look up: judged without reading the note */
+		sg_attest_note none = { c, "", NULL, 0 };
+		return sg_attest_judge(out, &none, ev);
+	}
 	if (!c->last || !c->last_ref || strcmp(c->last_ref, notes_ref) != 0 ||
 	    !git_oid_equal(&c->last_commit, commit)) {
 		sg_attest_note_free(c->last);
