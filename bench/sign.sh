@@ -7,6 +7,8 @@
 #   3. 1,000 files of 64 KiB, one batch: goal >= 20 x faster than 1,000 `openssl cms -sign` runs,
 #                                        with exactly one notes commit
 #   4. peak RSS of 1 and 2:              goal <= 64 MiB
+#   5. note bytes a batch adds (DESIGN.md 4a: one attestation paragraph per
+#      batch, an Attestation-Sha256 line per event), for 1 and 1,000 artifacts
 # SG_BENCH_RUNS (default 3), SG_BENCH_FILE (default /tmp/sg-bench-1g).
 set -u
 BUILD=${1:-build}
@@ -88,9 +90,26 @@ batch() {
 		echo "bench: batch sign failed" >&2; e=$(now)
 	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
 }
+# note_bytes REPO: "TOTAL ATTESTATION" bytes of the note on HEAD (attestation
+# paragraphs with their separating blank line)
+note_bytes() {
+	git -C "$1" notes --ref signatures show HEAD 2>/dev/null |
+		awk 'BEGIN { RS = "" } { t += length($0) + 2 } /^Signgate-Attestation:/ { a += length($0) + 2 }
+			END { printf "%d %d\n", t, a }'
+}
+# note_row N BEFORE AFTER: the bytes one batch of N artifacts added
+note_row() {
+	set -- "$1" $2 $3
+	awk -v n="$1" -v t0="$2" -v a0="$3" -v t1="$4" -v a1="$5" 'BEGIN {
+		att = a1 - a0; ev = (t1 - t0 - att) / n
+		printf "note bytes, batch of %d: %d added; attestation paragraph %d (once per batch), per event %.0f (%.0f with its share of the attestation)\n",
+			n, t1 - t0, att, ev, ev + att / n }'
+}
 many_files "$repo/many"
 before=$(git -C "$repo" rev-list --count refs/notes/signatures 2>/dev/null || echo 0)
+nb0=$(note_bytes "$repo")
 t_batch=$(batch "$repo")
+nb1=$(note_bytes "$repo")
 after=$(git -C "$repo" rev-list --count refs/notes/signatures)
 s=$(now)
 for f in "$repo"/many/*.bin; do
@@ -109,3 +128,9 @@ if [ -n "$shm" ]; then
 	rm -rf "$shm"
 fi
 echo "notes commits for the batch: $((after - before)) (goal: 1)"
+# 5. note bytes: the 1,000-file batch above, and a batch of one on a new commit
+git -C "$repo" commit -q --allow-empty -m one && head -c 65536 /dev/urandom >"$repo/one.bin"
+nb2=$(note_bytes "$repo"); sg "$repo/one.bin" >/dev/null 2>&1 || echo "bench: sign of one file failed" >&2
+nb3=$(note_bytes "$repo")
+note_row 1 "$nb2" "$nb3"
+note_row 1000 "$nb0" "$nb1"

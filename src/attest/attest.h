@@ -69,6 +69,11 @@ typedef struct sg_attest_batch {
 	size_t nsigners;
 } sg_attest_batch;
 
+/* An artifact's name as a JSON subject: as the note's Artifact: value holds
+ * it (control characters as spaces, trimmed), each byte of a name that is
+ * not UTF-8 at or above 0x80 written \xHH. The judge maps the paragraph's
+ * Artifact the same way. */
+int sg_attest_name(sg_buf *out, const char *name);
 /* The in-toto Statement v1 of a batch, compact JSON, appended to out. */
 int sg_attest_statement(sg_buf *out, const sg_attest_batch *b);
 

@@ -376,7 +376,7 @@ static int same(const char *a, const char *b)
 
 /* NULL when the statement says what the paragraph says, else why not. */
 static const char *statement_mismatch(const env_entry *e, const sg_event *ev, const char *commit,
-				      const char **profile, const char **id)
+				      const char **profile, const char **id, sg_buf *nb)
 {
 	const char *name = sg_event_get(ev, "Artifact"), *sha = sg_event_get(ev, "Artifact-Sha256");
 	json_t *subj, *art, *signer;
@@ -386,6 +386,11 @@ static const char *statement_mismatch(const env_entry *e, const sg_event *ev, co
 		evid = sg_event_get(ev, "Signer-Key-Fingerprint");
 	if (!name || !sha)
 		return "the paragraph has no Artifact and Artifact-Sha256";
+	if (sg_attest_name(nb, name) < 0) {
+		sg_error_clear();
+		return "the paragraph's Artifact cannot be read";
+	}
+	name = nb->ptr;
 	subj = array_find(json_object_get(e->statement, "subject"), "name", name);
 	if (!subj || !same(json_str(json_object_get(subj, "digest"), "sha256"), sha))
 		return "the attestation has no subject with this Artifact and Artifact-Sha256";
@@ -425,6 +430,7 @@ int sg_attest_judge(sg_attest_verdict *out, sg_attest_note *n, const sg_event *e
 	const sg_event *para;
 	const sg_profile *prof;
 	const prof_verdict *pv = NULL;
+	sg_buf nb = SG_BUF_INIT;
 	env_entry *e;
 	int err;
 
@@ -444,7 +450,9 @@ int sg_attest_judge(sg_attest_verdict *out, sg_attest_note *n, const sg_event *e
 		say(out, c, "attestation %.12s: %s", sha, e->bad);
 		return SG_OK;
 	}
-	if ((why = statement_mismatch(e, ev, n->commit, &pname, &id))) {
+	why = statement_mismatch(e, ev, n->commit, &pname, &id, &nb);
+	sg_buf_dispose(&nb);
+	if (why) {
 		say(out, c, "attestation %.12s: %s", sha, why);
 		return SG_OK;
 	}

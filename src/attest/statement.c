@@ -7,6 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+int sg_attest_name(sg_buf *out, const char *name)
+{
+	sg_event tmp = { NULL, 0 };
+	json_t *j;
+	const unsigned char *p;
+	int err;
+
+	/* the name as the note's Artifact: holds it (control characters as spaces, trimmed) */
+	if ((err = sg_event_add(&tmp, "Artifact", name)) < 0)
+		return err;
+	if ((j = json_string(tmp.f[0].value))) {
+		json_decref(j);
+		err = sg_buf_puts(out, tmp.f[0].value);
+	} else {
+		for (p = (const unsigned char *)tmp.f[0].value; *p && err == SG_OK; p++)
+			err = *p < 0x80 ? sg_buf_put(out, p, 1) : sg_buf_printf(out, "\\x%02x", *p);
+	}
+	sg_event_release(&tmp);
+	return err;
+}
+
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -95,7 +116,11 @@ static json_t *artifacts_json(const sg_attest_batch *b)
 	for (i = 0; i < b->nartifacts; i++) {
 		const sg_attest_artifact *x = &b->artifacts[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(x->name));
+		sg_buf nb = SG_BUF_INIT;
+
+		if (sg_attest_name(&nb, x->name) == SG_OK)
+			json_object_set_new(o, "name", json_string(nb.ptr));
+		sg_buf_dispose(&nb);
 		json_object_set_new(o, "size", json_integer((json_int_t)x->size));
 		json_object_set_new(o, "profile", json_string(x->profile));
 		json_object_set_new(o, "signatureSha256", json_string(x->signature_sha256));
@@ -153,13 +178,16 @@ int sg_attest_statement(sg_buf *out, const sg_attest_batch *b)
 		goto oom;
 	json_object_set_new(st, "_type", json_string(SG_ATTEST_STATEMENT_TYPE));
 	for (i = 0; i < b->nartifacts; i++) {
-		json_t *s = json_object(), *d = json_object(), *name = json_string(b->artifacts[i].name);
+		json_t *s = json_object(), *d = json_object(), *name;
+		sg_buf nb = SG_BUF_INIT;
+
+		err = sg_attest_name(&nb, b->artifacts[i].name);
+		name = err == SG_OK ? json_string(nb.ptr) : NULL;
+		sg_buf_dispose(&nb);
 		if (!name) {
 			json_decref(s);
 			json_decref(d);
-			err = sg_error_set(SG_ERROR, "artifact name %s is not UTF-8: the attestation (JSON) "
-					   "cannot name it; rename the file", b->artifacts[i].name);
-			goto done;
+			goto oom;
 		}
 		json_object_set_new(d, "sha256", json_string(b->artifacts[i].sha256));
 		json_object_set_new(s, "name", name);

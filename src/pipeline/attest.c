@@ -160,8 +160,7 @@ done:
 	return err;
 }
 
-/* <dir>/<tag or commit>.intoto.jsonl, dir: --out, else the first signature's folder. */
-static int jsonl_path(char **out, const sg_run *run)
+int sg_run_attest_path(char **out, const sg_run *run)
 {
 	char name[300], *copy = NULL;
 	const char *dir = run->req->out_dir;
@@ -173,7 +172,8 @@ static int jsonl_path(char **out, const sg_run *run)
 		if (name[i] == '/')
 			name[i] = '-';
 	if (!dir) {
-		if (!(copy = strdup(run->items[0].out_sig.final_path)))
+		/* the signatures are written next to their files */
+		if (!(copy = strdup(run->items[0].path)))
 			return sg_error_set(SG_ERROR, "out of memory");
 		dir = dirname(copy);
 	}
@@ -190,7 +190,7 @@ int sg_run_attest_write(sg_run *run)
 	char *path = NULL;
 	int err;
 
-	if ((err = jsonl_path(&path, run)) < 0)
+	if ((err = sg_run_attest_path(&path, run)) < 0)
 		return err;
 	if (lstat(path, &st) == 0)
 		err = sg_file_read_all(&old, path, JSONL_MAX);

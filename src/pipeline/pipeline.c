@@ -373,12 +373,16 @@ static int step_stale(sg_run *run)
 {
 	sg_strlist removed = SG_STRLIST_INIT;
 	out_dir *dirs = NULL;
+	char *att = NULL;
 	size_t i, n = 0;
 	int err = SG_OK;
 
 	for (i = 0; i < run->n && err == SG_OK; i++)
 		if (!run->items[i].payload)
 			err = add_item_outputs(&dirs, &n, run, &run->items[i]);
+	if (err == SG_OK && !run->req->payload && (err = sg_run_attest_path(&att, run)) == SG_OK)
+		err = add_output(&dirs, &n, att);
+	free(att);
 	for (i = 0; i < n && err == SG_OK; i++)
 		err = sg_run_remove_stale_temps(&removed, dirs[i].dir, &dirs[i].bases);
 	if (err == SG_OK)

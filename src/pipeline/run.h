@@ -73,6 +73,8 @@ int sg_run_audit(const sg_run *run, int code, const char *stage);
 /* Build and sign the batch's envelope (every slot's key signs its PAE) and
  * its note paragraph. */
 int sg_run_attest(sg_run *run);
+/* <--out or the first file's folder>/<tag (a '/' as '-') or commit>.intoto.jsonl */
+int sg_run_attest_path(char **out, const sg_run *run);
 /* Write the envelope as a line of <tag or commit>.intoto.jsonl (a temp
  * file, published with the signatures; earlier lines kept). */
 int sg_run_attest_write(sg_run *run);

@@ -39,7 +39,7 @@ want=$(sed -n 's|^Review-Response-Sha256: \([0-9a-f]*\) GET /repos/octo/hello/pu
 got=$(curl -s --noproxy '*' "$good$path" | sha256sum | cut -d' ' -f1)
 check "the reviews digest matches the API answer (curl + sha256sum)" test -n "$want" -a "$want" = "$got"
 check "the digest of another answer differs" sh -c "[ \"\$(curl -s --noproxy '*' '$bad$path' | sha256sum | cut -d' ' -f1)\" != '$want' ]"
-check "every line of the event is Key: value" sh -c "! grep -qv '^[A-Za-z0-9-]*: ' '$TRASH/note'"
+check "every line of the note (the attestation, a blank line, the event) is Key: value" sh -c "! grep -v '^\$' '$TRASH/note' | grep -qv '^[A-Za-z0-9-]*: '"
 
 # Denial twin: the approval was withdrawn; nothing is signed or recorded.
 { cat "$TRASH/policy.base"; printf '[forge]\n\tgithubApi = %s\n\tgithubRepository = octo/hello\n\ttimeout = 5\n' "$bad"; } |

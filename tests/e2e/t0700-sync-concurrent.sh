@@ -70,7 +70,7 @@ git -C "$TRASH/fresh" fetch -q origin 'refs/notes/*:refs/notes/*'
 log=$(git -C "$TRASH/fresh" log --notes=signatures -1 --format=%N "$head")
 check "git log --notes=signatures in a fresh clone shows all $total events" \
 	test "$(printf '%s\n' "$log" | grep -c '^Signgate-Event: sign$')" = "$total"
-printf '%s\n' "$log" | sed -n '1,/^$/p' >"$TRASH/event1"
+printf '%s\n' "$log" | awk 'BEGIN { RS = "" } /^Signgate-Event:/ { print; exit }' >"$TRASH/event1"
 check "git interpret-trailers parses the first event" sh -c \
 	"{ printf 'title\n\n'; cat '$TRASH/event1'; } | git interpret-trailers --parse | grep -q '^Artifact-Sha256: '"
 printf 'clone 3 round 2\n' >"$TRASH/fresh/c3r2.txt"

@@ -89,7 +89,10 @@ for delay in 0.02 0.05 0.1 0.15 0.2 0.3 0.4 0.5 0.7 0.9 1.2; do
 	invariant "killed after ${delay}s"
 	for f in "$D"/a.txt.p7s; do [ -e "$f" ] && rm "$f"; done
 done
-check "no stray file under a final name" sh -c "! ls -a '$D' | grep -v '^\.\.\?$' | grep -v '^a\.txt$' | grep -v '^\.a\.txt\.p7s\.tmp-......$' | grep -q ."
+check "no stray file under a final name" sh -c "! ls -a '$D' | grep -v '^\.\.\?$' | grep -v '^a\.txt$' | grep -v '^\.a\.txt\.p7s\.tmp-......$' | grep -v '^\.\?[0-9a-f]\{40\}\.intoto\.jsonl\(\.tmp-......\)\?$' | grep -q ."
+# the batch's .intoto.jsonl: whole lines only (temp + rename), each one envelope
+check "every published .intoto.jsonl line is a whole envelope" sh -c \
+	"for f in '$D'/*.intoto.jsonl; do [ -e \"\$f\" ] || continue; jq -e -s 'all(.payloadType == \"application/vnd.in-toto+json\")' \"\$f\" >/dev/null || exit 1; done"
 
 # 5. stale temp files: removed by the next sign when old; recent, foreign
 #    or differently named ones stay

@@ -22,7 +22,8 @@ snap 1
 only_written 0 1 "nothing was written for the refused names"
 expect 0 "dist/../dist/a.txt is dist/a.txt: signed" -- sg sign dist/../dist/a.txt
 snap 2
-only_written 1 2 "only dist/a.txt.p7s was written" ./repo/dist/a.txt.p7s
+head=$(git -C "$REPO" rev-parse HEAD)
+only_written 1 2 "only dist/a.txt.p7s and the batch's .intoto.jsonl were written" ./repo/dist/a.txt.p7s "./repo/dist/$head.intoto.jsonl"
 check "its signature verifies" cms_verify "$REPO/dist/a.txt"
 check "the note records the normalised name" sh -c "git -C '$REPO' log --notes=signatures -1 --format=%N | grep -qx 'Artifact: dist/a.txt'"
 printf 'x\n' >"$REPO/dist/..x.."
@@ -34,7 +35,7 @@ printf 'x\n' >"$REPO/$bad"
 snap 3
 expect 0 "a non-UTF-8 name signs" -- sg sign "$bad"
 snap 4
-only_written 3 4 "only its signature was written" "./repo/$bad.p7s"
+only_written 3 4 "only its signature and the batch's .intoto.jsonl were written" "./repo/$bad.p7s" "./repo/dist/$head.intoto.jsonl"
 check "its signature verifies" cms_verify "$REPO/$bad"
 expect 0 "verify accepts it" -- sg verify "$bad"
 expect 0 "log --json with a non-UTF-8 artifact name" -- sg --json log
@@ -95,7 +96,8 @@ mkdir "$TRASH/sigs"
 snap 9
 expect 0 "--out DIR with a hostile name" -- sg sign --out "$TRASH/sigs" "$bad"
 snap 10
-only_written 9 10 "only DIR/<name>.p7s was written" "./sigs/bad$(printf '\377\376')name.txt.p7s"
+only_written 9 10 "only DIR/<name>.p7s and DIR/<commit>.intoto.jsonl were written" \
+	"./sigs/bad$(printf '\377\376')name.txt.p7s" "./sigs/$head.intoto.jsonl"
 expect 2 "--out naming a file is a usage error" -- sg sign --out "$REPO/dist/a.txt" dist/a.txt
 expect 2 "--out naming a missing folder is a usage error" -- sg sign --out "$TRASH/nope" dist/a.txt
 check "no folder was created for it" test ! -e "$TRASH/nope"
