@@ -62,6 +62,21 @@ static json_t *policy_json(const char *origin)
 	return p;
 }
 
+/* [{"name": person, "shownBy": ["IDENTITY via SOURCE", ...]}, ...] */
+static json_t *people_json(const sg_gate_people *p)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < p->n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(p->v[i].name));
+		json_object_set_new(o, "shownBy", strlist_json(&p->v[i].shown_by));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *gate_json(const sg_gate_result *g)
 {
 	json_t *o = json_object(), *rules = json_array();
@@ -74,6 +89,9 @@ static json_t *gate_json(const sg_gate_result *g)
 	json_object_set_new(o, "branch", str_or_null(g->branch_ref));
 	json_object_set_new(o, "requiredReviews", json_integer(g->required_reviews));
 	json_object_set_new(o, "reviewers", strlist_json(&g->reviewers));
+	json_object_set_new(o, "persons", json_boolean(g->persons));
+	json_object_set_new(o, "people", people_json(&g->people));
+	json_object_set_new(o, "authors", people_json(&g->authors));
 	json_object_set_new(o, "reviewSources", strlist_json(&g->review_sources_used));
 	for (i = 0; i < g->nrules; i++) {
 		json_t *r = json_object();
