@@ -29,15 +29,7 @@ grep_out "  dist/hello-1.0.tar.gz" "and hello-1.0.tar.gz"
 expect 1 "twin: another key does not verify it" -- dsse_verify "$jsonl" --pubkey "$TRASH/other.pub"
 grep_out "no signature of the envelope verifies" "the reason is the signature"
 # one byte of the payload changed (a subject digest), the envelope re-encoded
-python3 - "$jsonl" "$TRASH/tampered.jsonl" <<'PY'
-import base64, json, sys
-env = json.loads(open(sys.argv[1]).read().splitlines()[-1])
-body = bytearray(base64.b64decode(env["payload"]))
-i = body.index(b'"sha256":"') + 10
-body[i] = ord("0") if body[i] != ord("0") else ord("1")
-env["payload"] = base64.b64encode(bytes(body)).decode()
-open(sys.argv[2], "w").write(json.dumps(env) + "\n")
-PY
+/usr/bin/python3 "$SG_LIB/dsse-tamper.py" "$jsonl" "$TRASH/tampered.jsonl"
 expect 1 "twin: one byte changed in the payload fails the same check" -- \
 	dsse_verify "$TRASH/tampered.jsonl" --pubkey "$TRASH/release.pub"
 grep_out "no signature of the envelope verifies" "the reason is the signature"

@@ -15,14 +15,7 @@ dsse_verify() { /usr/bin/python3 "$SG_LIB/dsse-verify.py" "$@"; }
 sg_gpg_init "$TRASH/g" && sg_at_exit sg_gpg_kill
 fpr=$(sg_gpg_genkey "Release PGP" pgp@example.com '' 1y)
 other=$(sg_gpg_genkey "Other PGP" other@example.com '' 1y)
-{ sg_policy_text; cat <<POL
-[profile "pgp"]
-	format = openpgp
-	key = $fpr
-	requireHardwareKey = false
-	tsa = $SG_TSA_URL
-	tsaTrustAnchor = $TSAPKI/tsa-ca.pem
-	artifacts = pgp/*
+{ sg_policy_text; sg_pgp_profile_text "$fpr"; cat <<POL
 [release]
 	tagPattern = v*
 	requireNote = true
@@ -44,15 +37,7 @@ grep_out "  pgp/a.txt" "its statement names pgp/a.txt"
 gpg --batch --export "$other" | GNUPGHOME=$TRASH/pub gpg --batch --import 2>/dev/null
 expect 1 "twin: another key does not verify it" -- dsse_verify "$jsonl" --gpg-home "$TRASH/pub" --keyid "$other"
 grep_out "no signature of the envelope verifies" "the reason is the signature"
-/usr/bin/python3 - "$jsonl" "$TRASH/tampered.jsonl" <<'PY'
-import base64, json, sys
-env = json.loads(open(sys.argv[1]).read().splitlines()[-1])
-body = bytearray(base64.b64decode(env["payload"]))
-i = body.index(b'"sha256":"') + 10
-body[i] = ord("0") if body[i] != ord("0") else ord("1")
-env["payload"] = base64.b64encode(bytes(body)).decode()
-open(sys.argv[2], "w").write(json.dumps(env) + "\n")
-PY
+/usr/bin/python3 "$SG_LIB/dsse-tamper.py" "$jsonl" "$TRASH/tampered.jsonl"
 expect 1 "twin: one byte changed in the payload fails the same check" -- \
 	dsse_verify "$TRASH/tampered.jsonl" --gpg-home "$TRASH/pub" --keyid "$fpr"
 grep_out "no signature of the envelope verifies" "the reason is the signature"

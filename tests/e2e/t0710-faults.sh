@@ -43,16 +43,7 @@ check "SoftHSM2 still answers CKR_PIN_INCORRECT (not LOCKED) after 12 failures" 
 # gpg-agent not running and cannot start: an openpgp profile
 sg_gpg_init "$TRASH/g"
 fpr=$(sg_gpg_genkey "Release PGP" pgp@example.com '' 1y)
-{ sg_policy_text; cat <<POL
-[profile "pgp"]
-	format = openpgp
-	key = $fpr
-	requireHardwareKey = false
-	tsa = $SG_TSA_URL
-	tsaTrustAnchor = $TSAPKI/tsa-ca.pem
-	artifacts = pgp/*
-POL
-} >"$TRASH/pgppolicy"
+{ sg_policy_text; sg_pgp_profile_text "$fpr"; } >"$TRASH/pgppolicy"
 mkdir -p "$REPO/pgp"; printf 'pgp artifact\n' >"$REPO/pgp/a.txt"
 expect 0 "the twin: with its agent, the openpgp profile signs" -- sg --policy "$TRASH/pgppolicy" sign pgp/a.txt
 check "gpg verifies it" gpg --batch --verify "$REPO/pgp/a.txt.asc" "$REPO/pgp/a.txt"

@@ -12,6 +12,7 @@
 #   timestamp required, artifacts dist/*) and one "test" profile (file key
 #   from a separate test CA, timestamp optional, artifacts test/*).
 #   sg_policy_text     prints that policy (to edit it in a test: sg_policy_text | sed ...)
+#   sg_pgp_profile_text FPR  prints an openpgp profile "pgp" to append to it
 #   sg_commit_policy   commits the policy given on stdin as .signgate on main
 #   sg_reviewed_commit FILE CONTENT  commits with two reviews (bob, carol)
 . "$SG_LIB/pki.sh"
@@ -48,6 +49,20 @@ sg_policy_text() {
 	database = $CLAMDB
 	required = true
 POLICY
+}
+
+# sg_pgp_profile_text FPR: an openpgp profile "pgp" (key FPR on disk, the
+# fixture's TSA, artifacts pgp/*), to append to sg_policy_text
+sg_pgp_profile_text() {
+	cat <<POL
+[profile "pgp"]
+	format = openpgp
+	key = $1
+	requireHardwareKey = false
+	tsa = $SG_TSA_URL
+	tsaTrustAnchor = $TSAPKI/tsa-ca.pem
+	artifacts = pgp/*
+POL
 }
 
 sg_commit_policy() {
