@@ -33,7 +33,14 @@ check "the audit log has sign-tag" sh -c "grep -q '\"op\": *\"sign-tag\"' '$REPO
 # `signgate sign --tag` writes it for a file on the same commit
 printf 'tarball\n' >"$REPO/dist/proj-v1.1.tar.gz"
 expect 0 "signgate sign --tag v1.1 of a file on the same commit" -- sh -c "cd '$REPO' && signgate sign --tag v1.1 dist/proj-v1.1.tar.gz"
-git -C "$REPO" notes --ref signatures show v1.1^{commit} >"$TRASH/note2"
+# (each batch's attestation paragraph comes before its event: keep the events)
+git -C "$REPO" notes --ref signatures show v1.1^{commit} |
+	awk 'BEGIN { RS = ""; ORS = "\n\n" } /^Signgate-Event:/' >"$TRASH/note2"
+check "each of the two batches recorded its attestation" test \
+	"$(git -C "$REPO" notes --ref signatures show v1.1^{commit} | grep -c '^Signgate-Attestation: dsse$')" = 2
+expect 0 "log --json" -- sh -c "cd '$REPO' && signgate --json log"
+check "the git tag -s event is attested (DESIGN.md 4a)" sh -c \
+	"jq -e '[.[] | select(.type == \"event\" and .tag == \"v1.1\" and .scan != null and (.scan | startswith(\"not scanned (a git tag payload\"))) | .attested] == [true]' '$TRASH/out' >/dev/null"
 awk 'BEGIN{RS=""} NR==1' "$TRASH/note2" | sed 's/:.*//' >"$TRASH/keys-x509"
 awk 'BEGIN{RS=""} NR==2' "$TRASH/note2" | sed 's/:.*//' >"$TRASH/keys-sign"
 check "the git tag -s event has the same fields, in the same order, as sign's" cmp -s "$TRASH/keys-x509" "$TRASH/keys-sign"
