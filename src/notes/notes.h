@@ -57,8 +57,9 @@ int sg_event_format(const sg_event *e, sg_buf *out);
  * blank lines over its whole length (a NUL byte does not end it).
  * A paragraph whose first field is "Signgate-Event: WORD" (key
  * case-insensitive) and whose every line is "Key: value" or a continuation
- * (leading whitespace) is an event. Other paragraphs (remarks,
- * attestations) are not events: counted in report->skipped. A bad
+ * (leading whitespace) is an event. Other paragraphs are not events:
+ * remarks are counted in report->skipped, attestation paragraphs
+ * ("Signgate-Attestation: ...", sg_attestations_parse) are not. A bad
  * paragraph -- one holding a NUL byte, or starting with Signgate-Event but
  * malformed or over a cap (a value over SG_EVENT_PARSE_VALUE_MAX, more
  * than SG_EVENT_FIELDS_MAX fields, past SG_EVENTS_MAX events or
@@ -82,7 +83,7 @@ int sg_events_parse(sg_event **out, size_t *n, size_t *skipped, const char *text
 /* The attestation paragraphs of a note (first field "Signgate-Attestation",
  * DESIGN.md 4a), parsed by the same rules with values up to
  * SG_EVENT_PARSE_LONG_MAX bytes (bad ones are skipped silently; none is
- * an event for sg_events_parse, which counts them as skipped). */
+ * an event for sg_events_parse, nor counted in its skipped). */
 int sg_attestations_parse(sg_event **out, size_t *n, const char *text, size_t len);
 void sg_events_free(sg_event *ev, size_t n);
 

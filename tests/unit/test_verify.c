@@ -24,6 +24,7 @@
 #include "core/file.h"
 #include "verify/verify.h"
 #include "sign/keys.h"
+#include "attest/attest.h"
 
 static char D[64];      /* fixture dir */
 static char R[128];     /* repo */
@@ -385,6 +386,93 @@ static void note(const char *rev, const char *art_sha, const char *sig_sha, cons
 	assert_int_equal(sh("git -C %s notes --ref=signatures add -f -F %s %s 2>/dev/null", R, path, rev), 0);
 }
 
+/* The batch's attestation (DESIGN.md 4a) for that event, made here with the
+ * fixture's code-signing key: the paragraph, a blank line, and the
+ * Attestation-Sha256 line the event ends with, in *para and *line. */
+static void attestation(sg_buf *para, char line[96], const char *rev, const char *art_sha,
+			const char *sig_sha)
+{
+	sg_attest_artifact a = { "dist/app.tar.gz", art_sha, 100000, "release", sig_sha,
+				 "none (test)", "skipped" };
+	sg_attest_signer s = { "release", "cms", "Signer-Cert-Sha256", cs_sha, "CN=Test", 0, 0 };
+	sg_attest_batch b = { NULL, NULL, "file policy", NULL, "Tester <tester@example.com>",
+			      NULL, &a, 1, &s, 1 };
+	sg_buf st = SG_BUF_INIT, pae = SG_BUF_INIT, env = SG_BUF_INIT, cert = SG_BUF_INIT;
+	sg_dsse_sig sig = { cs_sha, SG_BUF_INIT };
+	sg_event ev = { NULL, 0 };
+	char path[256], sha[65], *commit = capture("git -C %s rev-parse %s", R, rev);
+	unsigned char *der = NULL;
+	size_t siglen = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *key;
+	X509 *x;
+	FILE *f;
+	int len;
+
+	char now[32];
+
+	commit[strcspn(commit, "\n")] = '\0';
+	b.commit = commit;
+	/* the certificate must be valid at the batch's time: the fixture made it just now */
+	sg_time_format(now, sizeof(now), time(NULL));
+	b.signed_at = now;
+	assert_int_equal(sg_attest_statement(&st, &b), SG_OK);
+	assert_int_equal(sg_dsse_pae(&pae, SG_ATTEST_PAYLOAD_TYPE, st.ptr, st.size), SG_OK);
+	path_of(path, sizeof(path), "cs.key");
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(key = PEM_read_PrivateKey(f, NULL, NULL, NULL));
+	fclose(f);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(md, NULL, &siglen, (unsigned char *)pae.ptr, pae.size), 1);
+	assert_int_equal(sg_buf_grow(&sig.sig, siglen), SG_OK);
+	assert_int_equal(EVP_DigestSign(md, (unsigned char *)sig.sig.ptr, &siglen,
+					(unsigned char *)pae.ptr, pae.size), 1);
+	sig.sig.size = siglen;
+	assert_int_equal(sg_dsse_envelope_json(&env, st.ptr, st.size, &sig, 1), SG_OK);
+	path_of(path, sizeof(path), "cs.pem");
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(x = PEM_read_X509(f, NULL, NULL, NULL));
+	fclose(f);
+	assert_true((len = i2d_X509(x, &der)) > 0);
+	sg_buf_put(&cert, der, (size_t)len);
+	assert_int_equal(sg_attest_paragraph(&ev, sha, &env, &cert, 1, NULL, 0), SG_OK);
+	assert_int_equal(sg_event_format(&ev, para), SG_OK);
+	sg_buf_puts(para, "\n");
+	snprintf(line, 96, "%s: %s\n", SG_ATTEST_SHA_KEY, sha);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	EVP_MD_CTX_free(md);
+	sg_event_release(&ev);
+	sg_buf_dispose(&st);
+	sg_buf_dispose(&pae);
+	sg_buf_dispose(&env);
+	sg_buf_dispose(&cert);
+	sg_buf_dispose(&sig.sig);
+	free(commit);
+}
+
+/* The same note with the event attested (its attestation paragraph first). */
+static void attested_note(const char *rev, const char *art_sha, const char *sig_sha)
+{
+	sg_buf para = SG_BUF_INIT;
+	char line[96], path[256];
+	FILE *f;
+
+	attestation(&para, line, rev, art_sha, sig_sha);
+	path_of(path, sizeof(path), "note.txt");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%sSigngate-Event: sign\nArtifact: dist/app.tar.gz\n"
+		"Artifact-Sha256: %s\nSignature: dist/app.tar.gz.p7s\nSignature-Format: cms\n"
+		"Signature-Sha256: %s\nSigner-Cert-Sha256: %s\nProfile: release\n"
+		"Timestamp: none (test)\nSigned-By: Tester <tester@example.com>\n"
+		"Signed-At: 2026-11-26T23:40:01Z\n%s", para.ptr, art_sha, sig_sha, cs_sha, line);
+	fclose(f);
+	assert_int_equal(sh("git -C %s notes --ref=signatures add -f -F %s %s 2>/dev/null", R, path, rev), 0);
+	sg_buf_dispose(&para);
+}
+
 static void test_verify_file_notes(void **state)
 {
 	char art[256], sig[256], art_sha[65], sig_sha[65];
@@ -408,9 +496,16 @@ static void test_verify_file_notes(void **state)
 	assert_string_equal(r.sha256, art_sha);
 	sg_verify_result_release(&r);
 
-	/* the event is there: verified */
+	/* a hand-written event, not attested (DESIGN.md 4a): not trusted */
 	note("HEAD", art_sha, sig_sha, NULL);
-	assert_int_equal(sg_verify_file(&r, repo, pol, art, &o), SG_OK);
+	assert_int_equal(sg_verify_file(&r, repo, pol, art, &o), SG_EVERIFY);
+	assert_non_null(strstr(r.reason, "unattested (no Attestation-Sha256"));
+	sg_verify_result_release(&r);
+
+	/* the twin: the attested event is there: verified */
+	attested_note("HEAD", art_sha, sig_sha);
+	if (sg_verify_file(&r, repo, pol, art, &o) != SG_OK)
+		fail_msg("%s", r.reason);
 	assert_int_equal(r.ok, 1);
 	assert_null(r.reason);
 	assert_string_equal(r.display, "dist/app.tar.gz");
