@@ -53,7 +53,7 @@ events_before=$(git -C "$REPO" notes --ref=signatures show "$head" | grep -ac '^
 expect 0 "sign appends to a note holding a NUL byte" -- sg sign dist/a.txt
 git -C "$REPO" cat-file blob "$(git -C "$REPO" notes --ref=signatures list "$head")" >"$TRASH/after.note"
 check "the old note is a byte prefix of the new one" sh -c "head -c $(wc -c <"$TRASH/nul.note") '$TRASH/after.note' | cmp -s - '$TRASH/nul.note'"
-check "one more event, in a paragraph of its own" sh -c "test \$(grep -ac '^Signgate-Event: sign' '$TRASH/after.note') -eq $((events_before + 1)) && tail -c +$(($(wc -c <"$TRASH/nul.note") + 1)) '$TRASH/after.note' | head -2 | tr -d '\n' | grep -qx 'Signgate-Event: sign'"
+check "one more event, after the batch's attestation, in paragraphs of their own" sh -c "test \$(grep -ac '^Signgate-Event: sign' '$TRASH/after.note') -eq $((events_before + 1)) && tail -c +$(($(wc -c <"$TRASH/nul.note") + 1)) '$TRASH/after.note' | head -2 | tr -d '\n' | grep -qx 'Signgate-Attestation: dsse'"
 expect 0 "verify finds the new event" -- sg verify --rev HEAD dist/a.txt
 # the twin: a NUL byte inside each event paragraph -- those are not events
 perl -pe 's/^(Signgate-Event: sign)$/$1\0/' "$TRASH/after.note" >"$TRASH/nulin.note"
