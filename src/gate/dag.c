@@ -284,27 +284,46 @@ static int64_t committer_time(const char *line, size_t len)
 	return t;
 }
 
-/* The header of a commit object: "tree", "parent"..., then the lines up to
- * the blank one, among them "committer". */
+/* The header of a commit object starts "tree <hex>\n"; *pos after it. */
+static int header_tree(size_t *pos, const git_oid *id, const char *s, size_t len)
+{
+	*pos = 5 + GIT_OID_HEXSZ + 1;
+	if (len < *pos || memcmp(s, "tree ", 5) != 0 || s[*pos - 1] != '\n')
+		return malformed(id);
+	return SG_OK;
+}
+
+/* The "parent <hex>" line at *pos: 1 and the id, 0 when none is left. */
+static int header_parent(git_oid *out, size_t *pos, const git_oid *id, const char *s, size_t len)
+{
+	if (len - *pos < 7 + GIT_OID_HEXSZ + 1 || memcmp(s + *pos, "parent ", 7) != 0)
+		return 0;
+	if (s[*pos + 7 + GIT_OID_HEXSZ] != '\n' || git_oid_fromstrn(out, s + *pos + 7, GIT_OID_HEXSZ) < 0)
+		return malformed(id);
+	*pos += 7 + GIT_OID_HEXSZ + 1;
+	return 1;
+}
+
+/* Parents into the table, then the committer time from the lines up to
+ * the blank one. */
 static int parse_header(sg_dag *d, uint32_t idx, const char *s, size_t len)
 {
 	git_oid id, parent;
-	size_t pos = 5 + GIT_OID_HEXSZ + 1;
+	size_t pos;
 	uint32_t p, n = 0;
 	int err;
 
 	sg_dag_oid(&id, d, idx);
-	if (len < pos || memcmp(s, "tree ", 5) != 0 || s[pos - 1] != '\n')
-		return malformed(&id);
+	if ((err = header_tree(&pos, &id, s, len)) < 0)
+		return err;
 	sg_dag_node_at(d, idx)->first_edge = (uint32_t)d->nedges;
-	while (len - pos >= 7 + GIT_OID_HEXSZ + 1 && memcmp(s + pos, "parent ", 7) == 0) {
-		if (s[pos + 7 + GIT_OID_HEXSZ] != '\n' || git_oid_fromstrn(&parent, s + pos + 7, GIT_OID_HEXSZ) < 0)
-			return malformed(&id);
+	while ((err = header_parent(&parent, &pos, &id, s, len)) == 1) {
 		if ((err = sg_dag_lookup(&p, d, &parent)) < 0 || (err = add_edge(d, p)) < 0)
 			return err;
 		n++;
-		pos += 7 + GIT_OID_HEXSZ + 1;
 	}
+	if (err < 0)
+		return err;
 	sg_dag_node_at(d, idx)->nparents = n;
 	while (pos < len && s[pos] != '\n') {
 		const char *nl = memchr(s + pos, '\n', len - pos);
@@ -319,30 +338,64 @@ static int parse_header(sg_dag *d, uint32_t idx, const char *s, size_t len)
 	return SG_OK;
 }
 
+/* One commit object; SG_ENOTFOUND when it is missing in a shallow repository. */
+static int read_commit(git_odb_object **obj, sg_dag *d, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	int err = git_odb_read(obj, d->odb, id);
+
+	if (err == GIT_ENOTFOUND && d->shallow)
+		return SG_ENOTFOUND;
+	git_oid_tostr(hex, sizeof(hex), id);
+	if (err < 0)
+		return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex,
+				    git_error_last() ? git_error_last()->message : "missing");
+	if (git_odb_object_type(*obj) != GIT_OBJECT_COMMIT) {
+		git_odb_object_free(*obj);
+		*obj = NULL;
+		return sg_error_set(SG_EDENIED, "object %s is not a commit", hex);
+	}
+	return SG_OK;
+}
+
 static int parse_from_odb(sg_dag *d, uint32_t idx)
 {
 	git_odb_object *obj = NULL;
 	git_oid id;
-	char hex[GIT_OID_HEXSZ + 1];
 	int err;
 
 	sg_dag_oid(&id, d, idx);
-	err = git_odb_read(&obj, d->odb, &id);
-	if (err == GIT_ENOTFOUND && d->shallow) {
+	err = read_commit(&obj, d, &id);
+	if (err == SG_ENOTFOUND) {
 		sg_dag_node_at(d, idx)->flags |= SG_DAG_MISSING;
 		sg_dag_node_at(d, idx)->first_edge = (uint32_t)d->nedges;
 		return SG_OK;
 	}
-	git_oid_tostr(hex, sizeof(hex), &id);
-	if (err < 0)
-		return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex,
-				    git_error_last() ? git_error_last()->message : "missing");
-	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT)
-		err = sg_error_set(SG_EDENIED, "object %s is not a commit", hex);
-	else
+	if (err == SG_OK)
 		err = parse_header(d, idx, git_odb_object_data(obj), git_odb_object_size(obj));
 	git_odb_object_free(obj);
 	return err;
+}
+
+int sg_dag_first_parent(git_oid *parent, uint32_t *nparents, sg_dag *d, const git_oid *id)
+{
+	git_odb_object *obj = NULL;
+	git_oid p;
+	size_t pos, len;
+	const char *s;
+	int err;
+
+	*nparents = 0;
+	if ((err = read_commit(&obj, d, id)) < 0)
+		return err;
+	s = git_odb_object_data(obj);
+	len = git_odb_object_size(obj);
+	if ((err = header_tree(&pos, id, s, len)) == 0)
+		while ((err = header_parent(&p, &pos, id, s, len)) == 1)
+			if ((*nparents)++ == 0)
+				git_oid_cpy(parent, &p);
+	git_odb_object_free(obj);
+	return err < 0 ? err : SG_OK;
 }
 
 int sg_dag_parse(sg_dag *d, uint32_t idx)

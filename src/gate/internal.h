@@ -72,6 +72,11 @@ int sg_dag_lookup(uint32_t *idx, sg_dag *d, const git_oid *id);
 /* Read its parents, date and generation (once). A commit missing in a
  * shallow repository is flagged SG_DAG_MISSING, with no parents. */
 int sg_dag_parse(sg_dag *d, uint32_t idx);
+/* The first parent and the parent count of a commit, read from the objects
+ * without entering it in the table (the first-parent chain when there is no
+ * graph: as fast as git's own walk). SG_ENOTFOUND when it is missing in a
+ * shallow repository. */
+int sg_dag_first_parent(git_oid *parent, uint32_t *nparents, sg_dag *d, const git_oid *id);
 sg_dag_node *sg_dag_node_at(const sg_dag *d, uint32_t idx);
 void sg_dag_oid(git_oid *out, const sg_dag *d, uint32_t idx);
 const uint32_t *sg_dag_parents(const sg_dag *d, uint32_t idx);

@@ -87,6 +87,70 @@ static int walk_chain(walk *w)
 	}
 }
 
+#define CHAIN_MAX 100000000u  /* a corrupt object store must not loop forever */
+
+/* Enter the chain's commits in the table, in order, for a second walk. */
+static int enter_chain(walk *w, const git_oid *ids, size_t n)
+{
+	uint32_t idx;
+	size_t k;
+	int err;
+
+	for (k = 0; k < n; k++) {
+		if ((err = sg_dag_lookup(&idx, w->d, &ids[k])) < 0)
+			return err;
+		if (N(w, idx)->chain)
+			return sg_error_set(SG_EDENIED, "the first-parent chain loops; run git fsck");
+		N(w, idx)->chain = (uint32_t)k + 1;
+		if ((err = u32_push(&w->chain, &w->nchain, &w->chain_alloc, idx)) < 0)
+			return err;
+	}
+	return SG_OK;
+}
+
+/* Without a graph: the chain from the objects, one header read a commit and
+ * nothing else (as fast as git's walk); its commits enter the table only
+ * when REV is not on it and a second walk needs them. */
+static int walk_chain_objects(walk *w, const git_oid *tip, const git_oid *rev, int more)
+{
+	git_oid *ids = NULL, cur, parent;
+	size_t n = 0, alloc = 0;
+	uint32_t np;
+	int err;
+
+	git_oid_cpy(&cur, tip);
+	for (;;) {
+		err = sg_dag_first_parent(&parent, &np, w->d, &cur);
+		if (err == SG_ENOTFOUND && n > 0) {
+			w->r->truncated = 1;
+			git_oid_cpy(&w->r->history_end, &ids[n - 1]);
+			break;
+		}
+		if (err < 0 && err != SG_ENOTFOUND)
+			goto done;
+		if (err < 0 || n >= CHAIN_MAX) {
+			err = err < 0 ? sg_error_set(SG_EDENIED, "the branch tip is missing from the objects")
+				      : sg_error_set(SG_EDENIED, "first-parent chain longer than %u commits", CHAIN_MAX);
+			goto done;
+		}
+		if ((err = sg_dag_reserve((void **)&ids, &alloc, n, 1024, sizeof(*ids))) < 0)
+			goto done;
+		git_oid_cpy(&ids[n++], &cur);
+		if (git_oid_equal(&cur, rev)) {
+			w->r->first_parent = w->r->reachable = 1;
+			w->r->behind = n - 1;
+			break;
+		}
+		if (np == 0)
+			break;
+		git_oid_cpy(&cur, &parent);
+	}
+	err = w->r->first_parent || !more ? SG_OK : enter_chain(w, ids, n);
+done:
+	free(ids);
+	return err;
+}
+
 /* Depth-first from one side parent; *hit when REV is met. */
 static int dfs(int *hit, walk *w, uint32_t start)
 {
@@ -300,6 +364,8 @@ static int paint(walk *w, int whole)
 	pq q = { .done = MARK_STALE };
 	int err;
 
+	if ((err = sg_dag_parse(w->d, w->rev)) < 0 || (err = sg_dag_parse(w->d, w->tip)) < 0)
+		return err;
 	N(w, w->rev)->flags |= MARK_P1;
 	N(w, w->tip)->flags |= MARK_P2;
 	if ((err = pq_put(&q, w, w->rev)) == 0 && (err = pq_put(&q, w, w->tip)) == 0)
@@ -372,11 +438,15 @@ static int judge_once(sg_reach *r, git_repository *repo, const git_oid *tip, con
 	if ((err = sg_dag_open(&w.d, repo, use_graph)) < 0)
 		return err;
 	r->used_graph = sg_dag_used_graph(w.d);
-	if ((err = sg_dag_lookup(&w.tip, w.d, tip)) < 0 || (err = sg_dag_lookup(&w.rev, w.d, rev)) < 0 ||
-	    (err = sg_dag_parse(w.d, w.rev)) < 0)
+	if ((err = sg_dag_lookup(&w.tip, w.d, tip)) < 0 || (err = sg_dag_lookup(&w.rev, w.d, rev)) < 0)
 		goto done;
-	w.gen_rev = N(&w, w.rev)->gen;
-	if ((err = walk_chain(&w)) < 0 || r->first_parent || !(flags & SG_REACH_ANY))
+	if (!r->used_graph) {
+		err = walk_chain_objects(&w, tip, rev, (flags & SG_REACH_ANY) != 0);
+	} else if ((err = sg_dag_parse(w.d, w.rev)) == SG_OK) {
+		w.gen_rev = N(&w, w.rev)->gen;
+		err = walk_chain(&w);
+	}
+	if (err < 0 || r->first_parent || !(flags & SG_REACH_ANY))
 		goto done;
 	/* Past a shallow boundary only a merge inside the history can settle it. */
 	if (r->truncated && !(flags & SG_REACH_MERGE))
