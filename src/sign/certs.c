@@ -15,7 +15,7 @@
 
 #define DAY 86400
 
-static X509 *load_cert(const char *path)
+X509 *sg_cert_load(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	X509 *x;
@@ -31,7 +31,7 @@ int sg_cert_file_sha256(char out[65], const char *path)
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	X509 *x = load_cert(path);
+	X509 *x = sg_cert_load(path);
 
 	if (!x)
 		return sg_error_set_openssl(SG_ERROR, "cannot read certificate %s", path);
@@ -50,7 +50,7 @@ int sg_cert_chains_to(const char *cert_path, const char *chain_path, const char 
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
-	X509 *leaf = load_cert(cert_path);
+	X509 *leaf = sg_cert_load(cert_path);
 	X509 *link = NULL;
 	FILE *f = NULL;
 	int ok = 0;

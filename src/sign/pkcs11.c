@@ -210,6 +210,12 @@ done:
 	return ret;
 }
 
+const char *sg_pkcs11_module_of(const sg_pkcs11_uri *u, const char *default_module)
+{
+	return u->module_path ? u->module_path
+		: (default_module && *default_module) ? default_module : SG_PKCS11_DEFAULT_MODULE;
+}
+
 static int token_matches(const PKCS11_TOKEN *t, const sg_pkcs11_uri *u)
 {
 	return t && t->label && strcmp(t->label, u->token) == 0 &&
@@ -398,8 +404,7 @@ int sg_pkcs11_key_open(sg_pkcs11_key **out, const char *uri, const char *default
 	if ((ret = sg_pkcs11_uri_parse(&u, uri)) < 0)
 		return ret;
 	ret = SG_ERROR;
-	module = u.module_path ? u.module_path :
-		 (default_module && *default_module) ? default_module : SG_PKCS11_DEFAULT_MODULE;
+	module = sg_pkcs11_module_of(&u, default_module);
 	if (module[0] != '/') {
 		ret = sg_error_set(SG_ERROR, "PKCS#11 module path %s is not absolute; name the module "
 				   "file by its full path", module);
@@ -463,4 +468,68 @@ EVP_PKEY *sg_pkcs11_key_pkey(const sg_pkcs11_key *k)
 const char *sg_pkcs11_key_token(const sg_pkcs11_key *k)
 {
 	return k->token;
+}
+
+/* ---- the public key, without a login ---- */
+
+static int object_matches(const char *label, const unsigned char *id, size_t id_len,
+			  const sg_pkcs11_uri *u)
+{
+	return (!u->object || (label && strcmp(label, u->object) == 0)) &&
+	       (!u->id || (id_len == u->id_len && memcmp(id, u->id, id_len) == 0));
+}
+
+/* The certificate object first: its key is plain OpenSSL data (libp11 0.4.12
+ * leaks the token objects behind a public key object's EVP_PKEY). */
+static EVP_PKEY *public_from_token(PKCS11_TOKEN *tok, const sg_pkcs11_uri *u)
+{
+	PKCS11_KEY *keys = NULL;
+	PKCS11_CERT *certs = NULL;
+	unsigned int n = 0, i;
+	EVP_PKEY *pk = NULL;
+
+	if (PKCS11_enumerate_certs(tok, &certs, &n) == 0)
+		for (i = 0; i < n && !pk; i++)
+			if (certs[i].x509 && object_matches(certs[i].label, certs[i].id, certs[i].id_len, u))
+				pk = X509_get_pubkey(certs[i].x509);
+	if (!pk && PKCS11_enumerate_public_keys(tok, &keys, &n) == 0)
+		for (i = 0; i < n && !pk; i++)
+			if (object_matches(keys[i].label, keys[i].id, keys[i].id_len, u))
+				pk = PKCS11_get_public_key(&keys[i]);
+	return pk;
+}
+
+int sg_pkcs11_public_spki(sg_buf *out, const char *uri, const char *default_module)
+{
+	sg_pkcs11_uri u;
+	sg_pkcs11_key k;
+	PKCS11_SLOT *slot = NULL;
+	EVP_PKEY *pk = NULL;
+	unsigned char *der = NULL;
+	int ret, n;
+
+	memset(&k, 0, sizeof(k));
+	if ((ret = sg_pkcs11_uri_parse(&u, uri)) < 0)
+		return ret;
+	ret = SG_ENOTFOUND;
+	if (!(k.ctx = PKCS11_CTX_new()))
+		goto done;
+	if (find_slot(&k, &slot, &u, sg_pkcs11_module_of(&u, default_module)) == SG_OK && slot)
+		pk = public_from_token(slot->token, &u);
+	/* the key refers to the token's objects: used and freed before they go */
+	if (pk && (n = i2d_PUBKEY(pk, &der)) > 0 && sg_buf_put(out, der, (size_t)n) == SG_OK)
+		ret = SG_OK;
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+done:
+	if (k.slots)
+		PKCS11_release_all_slots(k.ctx, k.slots, k.nslots);
+	if (k.loaded)
+		PKCS11_CTX_unload(k.ctx);
+	if (k.ctx)
+		PKCS11_CTX_free(k.ctx);
+	sg_pkcs11_uri_release(&u);
+	sg_error_clear();
+	ERR_clear_error();
+	return ret;
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <openssl/evp.h>
 
+#include "core/buf.h"
+
 #define SG_PKCS11_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
 /* The attributes signgate uses; everything percent-decoded. */
@@ -24,6 +26,17 @@ typedef struct sg_pkcs11_uri {
  * Messages never repeat the URI (it may carry a secret by mistake). */
 int sg_pkcs11_uri_parse(sg_pkcs11_uri *out, const char *uri);
 void sg_pkcs11_uri_release(sg_pkcs11_uri *u);
+
+/* The module a URI's key is loaded from: module-path, else default_module,
+ * else SG_PKCS11_DEFAULT_MODULE. */
+const char *sg_pkcs11_module_of(const sg_pkcs11_uri *u, const char *default_module);
+
+/* The public key a URI names, read without logging in (no PIN): the public
+ * key object, else the certificate object, with the URI's label and/or id
+ * on its token, as the DER of its SubjectPublicKeyInfo (out initialised).
+ * SG_ENOTFOUND when the module, token or object is not there (the key
+ * cannot be identified). */
+int sg_pkcs11_public_spki(sg_buf *out, const char *uri, const char *default_module);
 
 typedef struct sg_pkcs11_key sg_pkcs11_key;
 

@@ -102,7 +102,7 @@ static void check_pkcs11(doctor *d, const sg_profile *prof, const char *what)
 	PKCS11_KEY *keys = NULL;
 	sg_secret *pin = NULL;
 	unsigned int nslots = 0, nkeys = 0, i;
-	int found_key = 0;
+	int found_key = 0, loaded = 0;
 
 	if (!uri_attr(label, sizeof(label), prof->key, "token")) {
 		report(d, SG_CHECK_FAIL, what, "%s names no token=LABEL", prof->key);
@@ -115,6 +115,7 @@ static void check_pkcs11(doctor *d, const sg_profile *prof, const char *what)
 		report(d, SG_CHECK_FAIL, what, "cannot load the PKCS#11 module %s", module);
 		goto done;
 	}
+	loaded = 1;
 	if (PKCS11_enumerate_slots(ctx, &slots, &nslots) < 0) {
 		report(d, SG_CHECK_FAIL, what, "cannot list the slots of %s", module);
 		goto done;
@@ -157,10 +158,11 @@ done:
 	sg_secret_free(pin);
 	if (slots)
 		PKCS11_release_all_slots(ctx, slots, nslots);
-	if (ctx) {
+	/* libp11 crashes unloading a module that never loaded */
+	if (loaded)
 		PKCS11_CTX_unload(ctx);
+	if (ctx)
 		PKCS11_CTX_free(ctx);
-	}
 	ERR_clear_error();
 }
 
