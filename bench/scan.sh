@@ -6,6 +6,15 @@
 #   SG_BENCH_DB=DIR   ClamAV database (default: the test database of tests/lib/clamdb.sh)
 #   SG_BENCH_FILE=F   the 1 GiB file (default /tmp/sg-bench-1g, made once from /dev/urandom)
 # Goals (issue 3): scan+hash <= 1.05 x scan-only; peak RSS <= 64 MiB.
+# Where the difference goes (measured, issue 13): SHA-256 of 1 GiB is
+# ~0.8 s of CPU (SHA-NI) against ~13-16 s of CPU for the scan; on an idle
+# second core it costs no wall time, on a machine whose cores are all busy
+# it cannot hide (hence the CPU ratio beside the wall one). The rest was
+# page faults: dropping the whole mapping 50 times a second made the
+# scanner fault its window in again (3.2 x the page faults, +0.35 s of
+# system time per GiB); drops now follow the resident set's growth.
+# libclamav's clean-file cache (an MD5 pass over the whole file) is off
+# in src/scan and in the baseline alike.
 # Part 2 (bench/scan-large.sh, issue 13): a ClamAV-size database, clamd and
 # the in-process engine side by side with clamdscan and clamscan.
 #   SG_BENCH_SCAN=small|large|all   which parts (default all)
