@@ -3,8 +3,10 @@
  * `verify` would report the newer one), and a signature file recorded for
  * another commit is never overwritten. Re-signing the same file for the
  * same commit stays possible. The recorded events come from
- * sg_notes_lookup_digests (src/notes/lookup.c). */
+ * sg_notes_lookup_digests (src/notes/lookup.c); only attested events of
+ * a production profile count (sg_attest_judge_at). */
 #include "pipeline/run.h"
+#include "attest/attest.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -26,29 +28,48 @@ static void describe(char *out, size_t len, const sg_digest_hit *h)
 		 tag ? ")" : "", at ? at : "an unrecorded date", h->notes_ref);
 }
 
-/* A recorded event for `digest` on a commit other than `commit`, or NULL.
- * An event of a test profile (profile.test) is not a release: it does
- * not hold the file (a test signing on a feature branch must not keep the
- * same build from being released). */
-static const sg_digest_hit *elsewhere(const sg_digest_hits *h, const sg_policy *pol,
-				      const char *digest, const char *commit)
+/* Does this recorded event hold its file? Only an attested event of a
+ * production profile does (DESIGN.md 4a): a paragraph anyone with push
+ * access could write must not deny a signing, and a test signing is not
+ * a release (a test build released as it is must not be refused). */
+static int holds(int *out, const sg_run *run, sg_attest_ctx *ctx, const sg_digest_hit *h)
 {
-	const sg_profile *prof;
-	const char *name;
-	size_t i;
+	sg_attest_verdict v;
+	git_oid commit;
+	int err;
 
+	*out = 0;
+	if (git_oid_fromstr(&commit, h->commit) < 0)
+		return SG_OK;
+	if ((err = sg_attest_judge_at(&v, ctx, run->repo, h->notes_ref, &commit, &h->ev)) < 0)
+		return err;
+	*out = v.attested && !v.test;
+	return SG_OK;
+}
+
+/* A recorded event that holds `digest` on a commit other than `commit`
+ * (*found NULL when none). */
+static int elsewhere(const sg_digest_hit **found, const sg_run *run, sg_attest_ctx *ctx,
+		     const sg_digest_hits *h, const char *digest, const char *commit)
+{
+	size_t i;
+	int held, err;
+
+	*found = NULL;
 	for (i = 0; i < h->n; i++) {
 		if (strcasecmp(h->v[i].digest, digest) != 0 || strcmp(h->v[i].commit, commit) == 0)
 			continue;
-		name = sg_event_get(&h->v[i].ev, "Profile");
-		if (name && (prof = sg_policy_profile(pol, name)) && prof->test)
-			continue;
-		return &h->v[i];
+		if ((err = holds(&held, run, ctx, &h->v[i])) < 0)
+			return err;
+		if (held) {
+			*found = &h->v[i];
+			return SG_OK;
+		}
 	}
-	return NULL;
+	return SG_OK;
 }
 
-static int check_artifacts(const sg_run *run, const sg_strlist *refs)
+static int check_artifacts(const sg_run *run, sg_attest_ctx *ctx, const sg_strlist *refs)
 {
 	sg_digest_hits hits = { NULL, 0, 0 };
 	const char **d = calloc(run->n ? run->n : 1, sizeof(*d));
@@ -63,7 +84,7 @@ static int check_artifacts(const sg_run *run, const sg_strlist *refs)
 		d[i] = run->items[i].scan.sha256_hex;
 	err = sg_notes_lookup_digests(&hits, run->repo, refs, "Artifact-Sha256", d, run->n);
 	for (i = 0; err == SG_OK && i < run->n; i++) {
-		if (!(h = elsewhere(&hits, run->pol, d[i], run->gate->commit)))
+		if ((err = elsewhere(&h, run, ctx, &hits, d[i], run->gate->commit)) < 0 || !h)
 			continue;
 		describe(where, sizeof(where), h);
 		err = sg_error_set(SG_EDENIED, "%s (sha256 %.16s...) is already signed for %s; a file is "
@@ -98,7 +119,7 @@ static int existing_sig(char out[65], const char *path)
 	return err;
 }
 
-static int check_signature_files(const sg_run *run, const sg_strlist *refs)
+static int check_signature_files(const sg_run *run, sg_attest_ctx *ctx, const sg_strlist *refs)
 {
 	sg_digest_hits hits = { NULL, 0, 0 };
 	char (*sha)[65] = calloc(run->n ? run->n : 1, sizeof(*sha)), where[512];
@@ -122,7 +143,7 @@ static int check_signature_files(const sg_run *run, const sg_strlist *refs)
 	if (err == SG_OK && n)
 		err = sg_notes_lookup_digests(&hits, run->repo, refs, "Signature-Sha256", d, n);
 	for (i = 0; err == SG_OK && n && i < run->n; i++) {
-		if (!sha[i][0] || !(h = elsewhere(&hits, run->pol, sha[i], run->gate->commit)))
+		if (!sha[i][0] || (err = elsewhere(&h, run, ctx, &hits, sha[i], run->gate->commit)) < 0 || !h)
 			continue;
 		describe(where, sizeof(where), h);
 		err = sg_error_set(SG_EDENIED, "%s holds the signature recorded for %s; it is not "
@@ -141,11 +162,14 @@ static int check_signature_files(const sg_run *run, const sg_strlist *refs)
 int sg_run_check_provenance(sg_run *run)
 {
 	sg_strlist refs = SG_STRLIST_INIT;
+	sg_attest_ctx *ctx = NULL;
 	int err;
 
 	if ((err = sg_notes_event_refs(&refs, run->pol)) == SG_OK &&
-	    (err = check_artifacts(run, &refs)) == SG_OK)
-		err = check_signature_files(run, &refs);
+	    (err = sg_attest_ctx_new(&ctx, run->pol)) == SG_OK &&
+	    (err = check_artifacts(run, ctx, &refs)) == SG_OK)
+		err = check_signature_files(run, ctx, &refs);
+	sg_attest_ctx_free(ctx);
 	sg_strlist_release(&refs);
 	return err;
 }

@@ -5,7 +5,9 @@
 # event untouched; a stray file in dist/ is not signed; a file already
 # recorded for another commit is refused (exit 3, the earlier event named)
 # and a signature file recorded for another commit is never overwritten;
-# the same commit may sign its file again. A release.artifact without
+# the same commit may sign its file again. Only attested events of a
+# production profile count: a test signing or a forged paragraph holds
+# nothing. A release.artifact without
 # %(tag) is refused before the tag is made.
 . "$SG_TOP/tests/lib/test-lib.sh"
 . "$SG_LIB/sign-lib.sh"
@@ -82,6 +84,22 @@ check "  its signature verifies with openssl" cms_verify "$REPO/dist/rc.bin"
 sg_reviewed_commit src/rc2.c 'int rc2;'
 expect 3 "the twin: once released, the next commit cannot sign it" -- sg sign dist/rc.bin
 grep_out "dist/rc.bin (sha256 .*) is already signed for" "naming the release"
+
+# an unattested paragraph, which anyone with push access could write, holds nothing
+printf 'fresh build\n' >"$REPO/dist/fresh.bin"
+git -C "$REPO" notes --ref signatures append -m "Signgate-Event: sign
+Artifact: dist/fresh.bin
+Artifact-Sha256: $(sha dist/fresh.bin)
+Signature: dist/fresh.bin.p7s
+Profile: release
+Signed-At: 2026-01-01T00:00:00Z
+Tag: v0.9" "$c10"
+expect 0 "a forged event for another commit does not deny the signing" -- sg sign dist/fresh.bin
+no_grep_out "already signed" "  and is not named"
+check "  the signature verifies with openssl" cms_verify "$REPO/dist/fresh.bin"
+sg_reviewed_commit src/fresh.c 'int fresh;'
+expect 3 "the twin: the attested event of that signing holds the file" -- sg sign dist/fresh.bin
+grep_out "dist/fresh.bin (sha256 .*) is already signed for" "  naming it"
 
 # an archive of that name already there with other bytes is not replaced
 printf 'not an archive\n' >"$REPO/dist/proj-v3.0.tar.gz"
