@@ -90,7 +90,7 @@ int sg_git_command_is_transfer(const char *cmd);
 
 /* ---- pre-receive (prereceive.c) ---- */
 
-/* The refs the gate reads (branches, remote-tracking refs, notes) as they
+/* The refs the gate reads (protected branches, local or remote-tracking, and notes) as they
  * will be after every update of a push, in a private bare repository that
  * shares `repo`'s objects (pushview.c). */
 typedef struct sg_push_view {
@@ -99,7 +99,8 @@ typedef struct sg_push_view {
 } sg_push_view;
 /* 1 when the push moves a branch or remote-tracking ref. */
 int sg_push_moves_branches(const sg_ref_updates *u);
-int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_ref_updates *u);
+int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_policy *pol,
+		      const sg_ref_updates *u);
 void sg_push_view_close(sg_push_view *v);
 
 /* Judge a push. SG_EDENIED with every reason in `denials` when anything is

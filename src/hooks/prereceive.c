@@ -424,7 +424,7 @@ int sg_prereceive_check(sg_strlist *denials, sg_strlist *accepted, git_repositor
 		if (tag && !git_oid_is_zero(&up->new_id)) {
 			judged = 1;
 			/* a tag is judged against the branches as the whole push leaves them */
-			if (!view.repo && sg_push_moves_branches(u) && (err = sg_push_view_open(&view, repo, u)) < 0)
+			if (!view.repo && sg_push_moves_branches(u) && (err = sg_push_view_open(&view, repo, pol, u)) < 0)
 				break;
 			err = check_tag(denials, accepted, view.repo ? view.repo : repo, pol, u, tag, &up->new_id);
 		} else if (is_protected_notes_ref(pol, up->ref)) {

@@ -9,16 +9,31 @@
 #include "core/error.h"
 #include "core/file.h"
 
+#include <fnmatch.h>
 #include <git2/sys/repository.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static int gate_reads(const char *ref)
+/* The refs the gate reads: the protected branches (local or
+ * remote-tracking) and the notes; other branches are left out, so a
+ * repository with thousands of them costs no more than one without. */
+static int gate_reads(const sg_policy *pol, const char *ref)
 {
-	return !strncmp(ref, "refs/heads/", 11) || !strncmp(ref, "refs/remotes/", 13) ||
-	       !strncmp(ref, "refs/notes/", 11);
+	const char *name = NULL;
+	size_t i;
+
+	if (!strncmp(ref, "refs/notes/", 11))
+		return 1;
+	if (!strncmp(ref, "refs/heads/", 11))
+		name = ref + 11;
+	else if (!strncmp(ref, "refs/remotes/", 13) && (name = strchr(ref + 13, '/')))
+		name++;
+	for (i = 0; name && i < pol->protected_branch.n; i++)
+		if (fnmatch(pol->protected_branch.v[i], name, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
 }
 
 int sg_push_moves_branches(const sg_ref_updates *u)
@@ -26,7 +41,7 @@ int sg_push_moves_branches(const sg_ref_updates *u)
 	size_t i;
 
 	for (i = 0; i < u->n; i++)
-		if (gate_reads(u->v[i].ref) && strncmp(u->v[i].ref, "refs/notes/", 11) != 0)
+		if (!strncmp(u->v[i].ref, "refs/heads/", 11) || !strncmp(u->v[i].ref, "refs/remotes/", 13))
 			return 1;
 	return 0;
 }
@@ -55,7 +70,8 @@ static int put_ref(git_repository *view, const char *name, const git_oid *id)
 }
 
 /* Every ref the gate reads, with the push's value where it moves one. */
-static int copy_refs(git_repository *view, git_repository *repo, const sg_ref_updates *u)
+static int copy_refs(git_repository *view, git_repository *repo, const sg_policy *pol,
+		     const sg_ref_updates *u)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
@@ -67,7 +83,7 @@ static int copy_refs(git_repository *view, git_repository *repo, const sg_ref_up
 	while (err == SG_OK && (gerr = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT && gate_reads(name) && !update_of(u, name))
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT && gate_reads(pol, name) && !update_of(u, name))
 			err = put_ref(view, name, git_reference_target(ref));
 		git_reference_free(ref);
 		ref = NULL;
@@ -76,12 +92,13 @@ static int copy_refs(git_repository *view, git_repository *repo, const sg_ref_up
 		err = sg_error_set(SG_ERROR, "cannot list references: %s", git_error_last()->message);
 	git_reference_iterator_free(it);
 	for (i = 0; err == SG_OK && i < u->n; i++)
-		if (gate_reads(u->v[i].ref))
+		if (gate_reads(pol, u->v[i].ref))
 			err = put_ref(view, u->v[i].ref, &u->v[i].new_id);
 	return err;
 }
 
-int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_ref_updates *u)
+int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_policy *pol,
+		      const sg_ref_updates *u)
 {
 	const char *tmp = getenv("TMPDIR");
 	git_repository *view = NULL;
@@ -106,7 +123,7 @@ int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_ref_upda
 				   git_error_last() ? git_error_last()->message : "unknown error");
 		goto done;
 	}
-	if ((ret = copy_refs(view, repo, u)) < 0)
+	if ((ret = copy_refs(view, repo, pol, u)) < 0)
 		goto done;
 	out->repo = view;
 	out->dir = dir;
