@@ -31,8 +31,14 @@ typedef struct env_entry {
 	time_t when;              /* predicate.timeVerified */
 	prof_verdict *pv;
 	size_t npv;
+	json_t *by_name[2];       /* subject / predicate.signgate.artifacts by name (built on first use) */
 	struct env_entry *next;
 } env_entry;
+
+/* Envelopes kept per context, most recent first: `log` reads a batch's
+ * events together, so a few suffice, and memory stays bounded however many
+ * batches the history holds (an evicted one is verified again if needed). */
+#define ENV_CACHE_MAX 2
 
 struct sg_attest_ctx {
 	const sg_policy *pol;
@@ -66,6 +72,8 @@ static void env_free(env_entry *e)
 	size_t i;
 
 	free(e->bad);
+	json_decref(e->by_name[0]);
+	json_decref(e->by_name[1]);
 	sg_dsse_envelope_release(&e->env);
 	sg_buf_dispose(&e->pae);
 	json_decref(e->statement);
@@ -225,6 +233,14 @@ static int env_find(env_entry **out, const sg_event **para, sg_attest_note *n, c
 	e->next = n->c->envs;
 	n->c->envs = e;
 	*out = e;
+	for (i = 0; e->next && i + 1 < ENV_CACHE_MAX; i++)
+		e = e->next;
+	while (e->next) {
+		env_entry *old = e->next;
+
+		e->next = old->next;
+		env_free(old);
+	}
 	return SG_OK;
 }
 
@@ -375,7 +391,27 @@ static int same(const char *a, const char *b)
 }
 
 /* NULL when the statement says what the paragraph says, else why not. */
-static const char *statement_mismatch(const env_entry *e, const sg_event *ev, const char *commit,
+/* The first element of arr whose "name" is `name`, through a map built
+ * once per envelope (a batch of n artifacts is judged in O(n), not O(n^2)). */
+static json_t *by_name(env_entry *e, int which, json_t *arr, const char *name)
+{
+	json_t *o;
+	size_t i;
+
+	if (!e->by_name[which]) {
+		if (!(e->by_name[which] = json_object()))
+			return array_find(arr, "name", name);
+		json_array_foreach(arr, i, o) {
+			const char *v = json_str(o, "name");
+
+			if (v && !json_object_get(e->by_name[which], v))
+				json_object_set(e->by_name[which], v, o);
+		}
+	}
+	return json_object_get(e->by_name[which], name);
+}
+
+static const char *statement_mismatch(env_entry *e, const sg_event *ev, const char *commit,
 				      const char **profile, const char **id, sg_buf *nb)
 {
 	const char *name = sg_event_get(ev, "Artifact"), *sha = sg_event_get(ev, "Artifact-Sha256");
@@ -391,12 +427,12 @@ static const char *statement_mismatch(const env_entry *e, const sg_event *ev, co
 		return "the paragraph's Artifact cannot be read";
 	}
 	name = nb->ptr;
-	subj = array_find(json_object_get(e->statement, "subject"), "name", name);
+	subj = by_name(e, 0, json_object_get(e->statement, "subject"), name);
 	if (!subj || !same(json_str(json_object_get(subj, "digest"), "sha256"), sha))
 		return "the attestation has no subject with this Artifact and Artifact-Sha256";
 	if (!same(json_str(e->event, "commit"), commit))
 		return "the attestation is for another commit than the one this note is on";
-	art = array_find(json_object_get(e->event, "artifacts"), "name", name);
+	art = by_name(e, 1, json_object_get(e->event, "artifacts"), name);
 	*profile = json_str(art, "profile");
 	signer = *profile ? array_find(json_object_get(e->event, "signers"), "profile", *profile) : NULL;
 	*id = json_str(signer, "id");
