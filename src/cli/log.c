@@ -323,6 +323,9 @@ typedef struct out_state {
 	const sg_policy *pol;
 	git_repository *repo;
 	sg_attest_ctx *actx;      /* judges each shown event (DESIGN.md 4a) */
+	sg_attest_note *anote;    /* the attestations of the note being read: */
+	const char *anote_ref;    /* ... the one on this commit under this ref */
+	git_oid anote_commit;
 	const log_opts *o;
 	colors c;
 	sg_buf json;
@@ -347,7 +350,22 @@ static int show_event(out_state *st, const sg_logged_event *le)
 		return SG_OK;
 	if (git_oid_fromstr(&commit, le->commit) < 0)
 		return sg_error_set(SG_ERROR, "bad commit id %s", le->commit);
-	if ((err = sg_attest_judge_at(&v, st->actx, st->repo, le->notes_ref, &commit, &le->ev)) < 0)
+	/* the note the event was read from, opened once per note: one envelope
+	 * verification per batch (cached in actx), no second read of the note */
+	if (!le->note_text)
+		err = sg_attest_judge_at(&v, st->actx, st->repo, le->notes_ref, &commit, &le->ev);
+	else if (st->anote && st->anote_ref == le->notes_ref && git_oid_equal(&st->anote_commit, &commit))
+		err = sg_attest_judge(&v, st->anote, &le->ev);
+	else {
+		sg_attest_note_free(st->anote);
+		st->anote = NULL;
+		if ((err = sg_attest_note_open(&st->anote, st->actx, &commit, le->note_text, le->note_len)) == SG_OK) {
+			st->anote_ref = le->notes_ref;
+			git_oid_cpy(&st->anote_commit, &commit);
+			err = sg_attest_judge(&v, st->anote, &le->ev);
+		}
+	}
+	if (err < 0)
 		return err;
 	st->shown++;
 	for (i = 0; st->pol && i < st->pol->nrevoked; i++)
@@ -500,6 +518,7 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	sg_cli_pager_start(cli);
 	err = output(&st, &src, &sel, &warnings);
 done:
+	sg_attest_note_free(st.anote);
 	sg_attest_ctx_free(st.actx);
 	free(st.rev_shown);
 	sg_buf_dispose(&st.json);

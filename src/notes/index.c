@@ -956,6 +956,12 @@ static int load_note(sg_notes_index *ix, size_t note)
 	return SG_OK;
 }
 
+const char *sg_notes_index_note_text(const sg_notes_index *ix, size_t *len)
+{
+	*len = ix->blob ? ix->text_len : 0;
+	return ix->blob ? git_blob_rawcontent(ix->blob) : NULL;
+}
+
 int sg_notes_index_read(const sg_event **ev, git_oid *annotated, sg_notes_index *ix, size_t i)
 {
 	const ix_event *x;

@@ -63,6 +63,10 @@ size_t sg_notes_index_notes(const sg_notes_index *ix);
 ssize_t sg_notes_index_note_of(const sg_notes_index *ix, const git_oid *annotated);
 int sg_notes_index_problems(sg_parse_report *rep, git_oid *annotated, const sg_notes_index *ix, size_t note);
 
+/* The note the last read event was read from (its whole text, as stored),
+ * valid until the next read or free; NULL before the first read. */
+const char *sg_notes_index_note_text(const sg_notes_index *ix, size_t *len);
+
 /* Read event i again from the note in the ref's current tree. *ev is valid
  * until the next read or free. SG_ERROR when the index and the note
  * disagree (the cache file is then removed; open again to rebuild). */

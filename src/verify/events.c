@@ -308,6 +308,7 @@ int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_eve
 	le->notes_ref = src->refs.v[p->ref];
 	le->signed_at = (time_t)sg_notes_index_signed_at(src->ix[p->ref], p->idx);
 	le->seq = p->idx;
+	le->note_text = sg_notes_index_note_text(src->ix[p->ref], &le->note_len);
 	return SG_OK;
 }
 

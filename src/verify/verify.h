@@ -107,6 +107,8 @@ typedef struct sg_logged_event {
 	int attested;             /* set by sg_event_log_attest (DESIGN.md 4a) */
 	int attested_test;        /* attested under a test profile */
 	char *unattested;         /* why not, when not attested (owned; sg_event_log only) */
+	const char *note_text;    /* sg_event_source_read: the whole note the event is in, */
+	size_t note_len;          /* valid as long as le->ev (NULL otherwise) */
 } sg_logged_event;
 
 typedef struct sg_event_log {
