@@ -19,6 +19,10 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS) $(if $(SAN),$(SAN_FLAGS))
 ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
 LIBS      = $(PKG_LIBS) -lpthread
+# signgate itself loads libclamav when it first scans (src/scan/clamlib.c):
+# not linked, so `check`, `verify`, `log` do not pay for its libraries.
+CLAMAV_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libclamav)/libclamav.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+BIN_LIBS  = $(filter-out -lclamav,$(PKG_LIBS)) -ldl -lpthread
 
 LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -41,7 +45,10 @@ $(BUILD)/libsigngate.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BIN): $(BUILD)/src/main.o $(BUILD)/libsigngate.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BIN_LIBS)
+
+$(BUILD)/src/scan/clamlib.o: ALL_CFLAGS += -DSG_CLAMAV_SONAME='"$(CLAMAV_SONAME)"'
+
 
 $(BUILD)/tests/support.o: tests/unit/support.c
 	@mkdir -p $(dir $@)

@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "scan/clamlib.h"
 
 #include <clamav.h>
 #include <dirent.h>
@@ -57,6 +58,8 @@ struct sg_scanner {
 
 static pthread_once_t sg_clamav_once = PTHREAD_ONCE_INIT;
 static cl_error_t sg_clamav_init_rc = CL_ERROR;
+static const sg_clamlib *cl;                /* set once by sg_clamav_init */
+static char sg_clamav_load_msg[512];
 static _Thread_local char sg_clamav_msg[512];
 
 /* libclamav logs to stderr by default; only cli/ prints, so keep the last
@@ -76,8 +79,10 @@ static void sg_clamav_log(enum cl_msg severity, const char *fullmsg, const char 
 
 static void sg_clamav_init(void)
 {
-	cl_set_clcb_msg(sg_clamav_log);
-	sg_clamav_init_rc = cl_init(CL_INIT_DEFAULT);
+	if (!(cl = sg_clamlib_load(sg_clamav_load_msg, sizeof(sg_clamav_load_msg))))
+		return;
+	cl->set_clcb_msg(sg_clamav_log);
+	sg_clamav_init_rc = cl->init(CL_INIT_DEFAULT);
 }
 
 typedef struct sg_scan_ctx {
@@ -139,13 +144,13 @@ static int sg_engine_limits(sg_scanner *s, const sg_scan_opts *opts)
 	/* No clean-file cache: it keys every file by an MD5 of its whole content,
 	 * a second pass over the file (~0.5 s of CPU per GiB, more than our
 	 * SHA-256), and a signing process scans each artifact once. */
-	if (cl_engine_set_num(s->engine, CL_ENGINE_DISABLE_CACHE, 1) != CL_SUCCESS ||
-	    cl_engine_set_num(s->engine, CL_ENGINE_MAX_FILESIZE, SG_SCAN_ENGINE_MAX) != CL_SUCCESS ||
-	    cl_engine_set_num(s->engine, CL_ENGINE_MAX_SCANSIZE, SG_SCAN_ENGINE_MAX) != CL_SUCCESS ||
-	    cl_engine_set_num(s->engine, CL_ENGINE_MAX_SCANTIME, SG_SCAN_MAX_TIME_MS) != CL_SUCCESS)
+	if (cl->engine_set_num(s->engine, CL_ENGINE_DISABLE_CACHE, 1) != CL_SUCCESS ||
+	    cl->engine_set_num(s->engine, CL_ENGINE_MAX_FILESIZE, SG_SCAN_ENGINE_MAX) != CL_SUCCESS ||
+	    cl->engine_set_num(s->engine, CL_ENGINE_MAX_SCANSIZE, SG_SCAN_ENGINE_MAX) != CL_SUCCESS ||
+	    cl->engine_set_num(s->engine, CL_ENGINE_MAX_SCANTIME, SG_SCAN_MAX_TIME_MS) != CL_SUCCESS)
 		return sg_error_set(SG_ESCAN, "cannot set the ClamAV scan limits");
-	fs = cl_engine_get_num(s->engine, CL_ENGINE_MAX_FILESIZE, &err1);
-	ss = cl_engine_get_num(s->engine, CL_ENGINE_MAX_SCANSIZE, &err2);
+	fs = cl->engine_get_num(s->engine, CL_ENGINE_MAX_FILESIZE, &err1);
+	ss = cl->engine_get_num(s->engine, CL_ENGINE_MAX_SCANSIZE, &err2);
 	if (err1 != CL_SUCCESS || err2 != CL_SUCCESS || fs <= 0 || ss <= 0)
 		return sg_error_set(SG_ESCAN, "cannot read back the ClamAV scan limits");
 	s->max_size = (unsigned long long)(fs < ss ? fs : ss);
@@ -194,20 +199,22 @@ int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
 	if (sg_db_missing_or_empty(opts->database))
 		return sg_scanner_no_db(out, opts, db, NULL);
 	pthread_once(&sg_clamav_once, sg_clamav_init);
+	if (!cl)
+		return sg_error_set(SG_ESCAN, "%s", sg_clamav_load_msg);
 	if (sg_clamav_init_rc != CL_SUCCESS)
 		return sg_error_set(SG_ESCAN, "cannot initialise libclamav: %s",
-				    cl_strerror(sg_clamav_init_rc));
+				    cl->strerror(sg_clamav_init_rc));
 	if (!(s = calloc(1, sizeof(*s))) || !(s->database = strdup(opts->database))) {
 		ret = sg_error_set(SG_ERROR, "out of memory");
 		goto done;
 	}
-	if (!(s->engine = cl_engine_new())) {
+	if (!(s->engine = cl->engine_new())) {
 		ret = sg_error_set(SG_ESCAN, "cannot create a ClamAV engine (out of memory?)");
 		goto done;
 	}
-	cl_engine_set_clcb_virus_found(s->engine, sg_clamav_found);
+	cl->engine_set_clcb_virus_found(s->engine, sg_clamav_found);
 	sg_clamav_msg[0] = '\0';
-	rc = cl_load(opts->database, s->engine, &s->signatures, CL_DB_STDOPT);
+	rc = cl->load(opts->database, s->engine, &s->signatures, CL_DB_STDOPT);
 	if ((rc == CL_EOPEN || rc == CL_SUCCESS) && s->signatures == 0) {
 		/* only files libclamav does not know (e.g. freshclam.dat), or
 		 * databases without a single signature */
@@ -218,16 +225,16 @@ int sg_scanner_open(sg_scanner **out, const sg_scan_opts *opts)
 		/* a database that exists but is broken: an error even when the scan
 		 * is optional, a broken setup must not silently skip the scan */
 		ret = sg_error_set(SG_ESCAN, "cannot load scan database %s: %s%s%s; "
-				   "run freshclam or fix scan.database", db, cl_strerror(rc),
+				   "run freshclam or fix scan.database", db, cl->strerror(rc),
 				   sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
 		goto done;
 	}
 	if ((ret = sg_engine_limits(s, opts)) < 0)
 		goto done;
 	ret = SG_ESCAN;
-	if ((rc = cl_engine_compile(s->engine)) != CL_SUCCESS) {
+	if ((rc = cl->engine_compile(s->engine)) != CL_SUCCESS) {
 		ret = sg_error_set(SG_ESCAN, "cannot compile scan database %s: %s%s%s", db,
-				   cl_strerror(rc), sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+				   cl->strerror(rc), sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
 		goto done;
 	}
 	*out = s;
@@ -299,7 +306,7 @@ void sg_scanner_free(sg_scanner *s)
 	if (!s)
 		return;
 	if (s->engine)
-		cl_engine_free(s->engine);
+		cl->engine_free(s->engine);
 	sg_clamd_free(s->clamd);
 	free(s->database);
 	free(s);
@@ -530,13 +537,13 @@ done:
 static void sg_summary(const sg_scanner *s, sg_scan_result *r, const char *verdict)
 {
 	int err = 0;
-	long long dbv = cl_engine_get_num(s->engine, CL_ENGINE_DB_VERSION, &err);
-	long long dbt = cl_engine_get_num(s->engine, CL_ENGINE_DB_TIME, &err);
+	long long dbv = cl->engine_get_num(s->engine, CL_ENGINE_DB_VERSION, &err);
+	long long dbt = cl->engine_get_num(s->engine, CL_ENGINE_DB_TIME, &err);
 	time_t t = (time_t)dbt;
 	char when[64] = "";
 
 	snprintf(r->engine, sizeof(r->engine), "clamav");
-	snprintf(r->engine_version, sizeof(r->engine_version), "%s", cl_retver());
+	snprintf(r->engine_version, sizeof(r->engine_version), "%s", cl->retver());
 	if (dbv > 0 && dbt > 0 && ctime_r(&t, when))
 		when[strcspn(when, "\n")] = '\0';
 	if (dbv > 0)
@@ -545,7 +552,7 @@ static void sg_summary(const sg_scanner *s, sg_scan_result *r, const char *verdi
 	else
 		snprintf(r->db_version, sizeof(r->db_version), "unversioned");
 	snprintf(r->summary, sizeof(r->summary), "clamav %s, %u signature%s, %s",
-		 cl_retver(), s->signatures, s->signatures == 1 ? "" : "s", verdict);
+		 cl->retver(), s->signatures, s->signatures == 1 ? "" : "s", verdict);
 }
 
 static void sg_scan_options(struct cl_scan_options *o)
@@ -590,7 +597,7 @@ static int sg_scan_verdict(const sg_scanner *s, cl_error_t rc, const char *virna
 	default:
 		sg_summary(s, r, "scan failed");
 		return sg_error_set(SG_ESCAN, "%s could not be scanned: %s%s%s; it is not signed",
-				    name, cl_strerror(rc), sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
+				    name, cl->strerror(rc), sg_clamav_msg[0] ? ": " : "", sg_clamav_msg);
 	}
 }
 
@@ -649,13 +656,13 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	/* Hash in a second thread while libclamav scans; small files inline. */
 	hashing = len >= SG_THREAD_MIN && pthread_create(&th, NULL, sg_hash_main, &job) == 0;
 	if (len > 0) {
-		if (!(fmap = cl_fmap_open_memory(map, len))) {
+		if (!(fmap = cl->fmap_open_memory(map, len))) {
 			ret = sg_error_set(SG_ERROR, "cannot prepare %s for scanning (out of memory?)", name);
 			goto done;
 		}
 		sg_scan_options(&o);
 		sg_clamav_msg[0] = '\0';
-		rc = cl_scanmap_callback(fmap, name, &virname, &scanned, s->engine, &o, &ctx);
+		rc = cl->scanmap_callback(fmap, name, &virname, &scanned, s->engine, &o, &ctx);
 	}
 	/* else: an empty file has no bytes that could match: clean, like clamscan */
 	if (hashing) {
@@ -696,7 +703,7 @@ done:
 	if (job_ready)
 		sg_hash_job_destroy(&job);
 	if (fmap)
-		cl_fmap_close(fmap);
+		cl->fmap_close(fmap);
 	if (map)
 		munmap(map, len);
 	return ret;
