@@ -79,11 +79,13 @@ static json_t *people_json(const sg_gate_people *p)
 
 static json_t *gate_json(const sg_gate_result *g)
 {
-	json_t *o = json_object(), *rules = json_array();
+	json_t *o, *rules;
 	size_t i;
 
 	if (!g)
 		return json_null();
+	o = json_object();
+	rules = json_array();
 	json_object_set_new(o, "allowed", json_boolean(g->allowed));
 	json_object_set_new(o, "summary", str_or_null(g->summary));
 	json_object_set_new(o, "branch", str_or_null(g->branch_ref));
