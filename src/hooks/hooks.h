@@ -38,6 +38,8 @@ typedef struct sg_ref_updates {
  * must be well formed (SG_EUSAGE naming the line otherwise). */
 int sg_ref_updates_parse(sg_ref_updates *out, const char *text, size_t len);
 void sg_ref_updates_release(sg_ref_updates *u);
+/* The update of `ref` in this push, or NULL when the push leaves it alone. */
+const sg_ref_update *sg_ref_updates_find(const sg_ref_updates *u, const char *ref);
 /* The release tag name of refs/tags/<name> when <name> matches
  * release.tagPattern, else NULL (points into ref). */
 const char *sg_release_tag(const sg_policy *pol, const char *ref);

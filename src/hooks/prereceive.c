@@ -235,17 +235,6 @@ static int check_notes_update(git_repository *repo, const sg_ref_update *up)
 
 /* ---- release tags ---- */
 
-static const sg_ref_update *find_update(const sg_ref_updates *u, const char *ref)
-{
-	size_t i;
-
-	for (i = 0; i < u->n; i++)
-		if (!strcmp(u->v[i].ref, ref))
-			return &u->v[i];
-	return NULL;
-}
-
-/* A signing event on `commit` in the notes ref as it will be after the push. */
 /* An attested signing event by a production (non-test) profile on commit,
  * in the notes ref as this push leaves it (DESIGN.md 4a): a hand-written
  * paragraph never satisfies release.requireNote. */
@@ -254,7 +243,7 @@ static int has_signing_event(int *found, sg_attest_ctx *actx, git_repository *re
 {
 	sg_attest_note *an = NULL;
 	sg_attest_verdict v;
-	const sg_ref_update *up = find_update(u, ref);
+	const sg_ref_update *up = sg_ref_updates_find(u, ref);
 	git_oid tip, note_id;
 	git_commit *nc = NULL;
 	sg_buf text = SG_BUF_INIT;

@@ -46,16 +46,6 @@ int sg_push_moves_branches(const sg_ref_updates *u)
 	return 0;
 }
 
-static const sg_ref_update *update_of(const sg_ref_updates *u, const char *ref)
-{
-	size_t i;
-
-	for (i = 0; i < u->n; i++)
-		if (!strcmp(u->v[i].ref, ref))
-			return &u->v[i];
-	return NULL;
-}
-
 static int put_ref(git_repository *view, const char *name, const git_oid *id)
 {
 	git_reference *r = NULL;
@@ -83,7 +73,7 @@ static int copy_refs(git_repository *view, git_repository *repo, const sg_policy
 	while (err == SG_OK && (gerr = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT && gate_reads(pol, name) && !update_of(u, name))
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT && gate_reads(pol, name) && !sg_ref_updates_find(u, name))
 			err = put_ref(view, name, git_reference_target(ref));
 		git_reference_free(ref);
 		ref = NULL;

@@ -84,6 +84,16 @@ void sg_ref_updates_release(sg_ref_updates *u)
 	memset(u, 0, sizeof(*u));
 }
 
+const sg_ref_update *sg_ref_updates_find(const sg_ref_updates *u, const char *ref)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (!strcmp(u->v[i].ref, ref))
+			return &u->v[i];
+	return NULL;
+}
+
 const char *sg_release_tag(const sg_policy *pol, const char *ref)
 {
 	const char *name;
