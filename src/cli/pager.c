@@ -3,6 +3,7 @@
  * unless set: quit when one screen is enough, keep colours). */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static void wait_for_pager(void)
 	fflush(stdout);
 	fclose(stdout); /* end of input for the pager */
 	close(STDOUT_FILENO);
-	while (waitpid(pager_pid, NULL, 0) < 0)
+	while (waitpid(pager_pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	pager_pid = -1;
 }
