@@ -475,7 +475,6 @@ int sg_clamd_scan_fd(sg_clamd *c, int fd, const struct stat *st, const char *nam
 	unsigned long long total = 0;
 	char reply[SG_CLAMD_REPLY_MAX];
 	int sock = -1, complete = 0, ret = SG_ESCAN, s;
-	struct stat now;
 	sg_scan_result r;
 
 	memset(&r, 0, sizeof(r));
@@ -516,17 +515,8 @@ int sg_clamd_scan_fd(sg_clamd *c, int fd, const struct stat *st, const char *nam
 		*out = r; /* clean = 0: virus name and summary for the audit log */
 		goto done;
 	}
-	ret = SG_ERROR;
-	if (fstat(fd, &now) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot stat %s: %s", name, strerror(errno));
+	if ((ret = sg_scan__unchanged(fd, st, total, name, "being scanned and hashed")) < 0)
 		goto done;
-	}
-	if (total != (unsigned long long)st->st_size || !sg_file_stat_same(&now, st)) {
-		ret = sg_error_set(SG_ERROR, "%s changed while it was being scanned and hashed; "
-				   "nothing was signed: make sure no build step writes it, then run again",
-				   name);
-		goto done;
-	}
 	r.scanned = 1;
 	*out = r;
 	ret = SG_OK;

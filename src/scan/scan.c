@@ -460,6 +460,21 @@ static void sg_hash_job_destroy(sg_hash_job *job)
 	pthread_mutex_destroy(&job->mu);
 }
 
+/* The file read, scanned and hashed is still the one opened: same identity,
+ * size and times, and `total` bytes were read; SG_ERROR naming `doing`. */
+int sg_scan__unchanged(int fd, const struct stat *st, unsigned long long total, const char *name,
+		       const char *doing)
+{
+	struct stat now;
+
+	if (fstat(fd, &now) < 0)
+		return sg_error_set(SG_ERROR, "cannot stat %s: %s", name, strerror(errno));
+	if (total != (unsigned long long)st->st_size || !sg_file_stat_same(&now, st))
+		return sg_error_set(SG_ERROR, "%s changed while it was %s; nothing was signed: "
+				    "make sure no build step writes it, then run again", name, doing);
+	return SG_OK;
+}
+
 void sg_scan__digest(sg_scan_result *r, const unsigned char md[32])
 {
 	memcpy(r->sha256, md, 32);
@@ -478,7 +493,6 @@ int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *
 	unsigned char *buf = NULL, md[32];
 	unsigned int mdlen = 0;
 	unsigned long long total = 0;
-	struct stat now;
 	ssize_t n;
 	sg_scan_result r;
 
@@ -512,15 +526,8 @@ int sg_hash_fd(int fd, const struct stat *st, const char *name, sg_scan_result *
 		ret = sg_error_set_openssl(SG_ERROR, "cannot hash %s", name);
 		goto done;
 	}
-	if (fstat(fd, &now) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot stat %s: %s", name, strerror(errno));
+	if ((ret = sg_scan__unchanged(fd, st, total, name, "being hashed")) < 0)
 		goto done;
-	}
-	if (total != (unsigned long long)st->st_size || !sg_file_stat_same(&now, st)) {
-		ret = sg_error_set(SG_ERROR, "%s changed while it was being hashed; nothing was signed: "
-				   "make sure no build step writes it, then run again", name);
-		goto done;
-	}
 	r.size = total;
 	sg_scan__digest(&r, md);
 	snprintf(r.summary, sizeof(r.summary), "not scanned");
@@ -615,7 +622,6 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 	const char *virname = NULL;
 	unsigned long scanned = 0;
 	cl_error_t rc = CL_CLEAN;
-	struct stat now;
 	sg_scan_result r;
 
 	name = sg_name(name);
@@ -681,17 +687,8 @@ int sg_scan_fd(sg_scanner *s, int fd, const struct stat *st, const char *name,
 		*out = r; /* clean = 0: virus name and digest for the audit log */
 		goto done;
 	}
-	ret = SG_ERROR;
-	if (fstat(fd, &now) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot stat %s: %s", name, strerror(errno));
+	if ((ret = sg_scan__unchanged(fd, st, len, name, "being scanned and hashed")) < 0)
 		goto done;
-	}
-	if (!sg_file_stat_same(&now, st)) {
-		ret = sg_error_set(SG_ERROR, "%s changed while it was being scanned and hashed; "
-				   "nothing was signed: make sure no build step writes it, then run again",
-				   name);
-		goto done;
-	}
 	r.scanned = 1;
 	*out = r;
 	ret = SG_OK;

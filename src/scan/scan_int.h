@@ -15,6 +15,10 @@ void sg_clamd_free(sg_clamd *c);
 int sg_clamd_scan_fd(sg_clamd *c, int fd, const struct stat *st, const char *name,
 		     sg_scan_result *out);
 
+/* SG_OK when fd is still the file of `st` and `total` bytes of it were
+ * read; else SG_ERROR "NAME changed while it was DOING". */
+int sg_scan__unchanged(int fd, const struct stat *st, unsigned long long total, const char *name,
+		       const char *doing);
 void sg_scan__digest(sg_scan_result *r, const unsigned char md[32]);
 
 #endif
