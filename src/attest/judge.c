@@ -24,6 +24,7 @@ typedef struct prof_verdict {
 typedef struct env_entry {
 	char sha[65];
 	char *bad;                /* why the envelope is unusable (NULL: usable) */
+	int unkeyed;              /* its bytes are not those `sha` names: never cached */
 	sg_dsse_envelope env;
 	sg_buf pae;
 	json_t *statement;
@@ -44,6 +45,7 @@ struct sg_attest_ctx {
 	const sg_policy *pol;
 	env_entry *envs;
 	char reason[1024];
+	env_entry *unkeyed;       /* the last paragraph whose bytes are not its sha's */
 	sg_attest_note *last;     /* sg_attest_judge_at's note */
 	char *last_ref;
 	git_oid last_commit;
@@ -95,6 +97,8 @@ void sg_attest_ctx_free(sg_attest_ctx *c)
 		next = e->next;
 		env_free(e);
 	}
+	if (c->unkeyed)
+		env_free(c->unkeyed);
 	sg_attest_note_free(c->last);
 	free(c->last_ref);
 	free(c);
@@ -177,12 +181,14 @@ static int env_load(env_entry *e, const sg_event *para)
 
 	if (!b64 || sg_base64_decode(&bytes, b64, strlen(b64)) < 0) {
 		sg_error_clear();
+		e->unkeyed = 1;
 		err = set_bad(e, "the attestation paragraph holds no base64 envelope");
 		goto done;
 	}
 	SHA256((const unsigned char *)bytes.ptr, bytes.size, md);
 	sg_hex(hex, md, 32);
 	if (strcasecmp(hex, e->sha) != 0) {
+		e->unkeyed = 1;
 		err = set_bad(e, "the attestation paragraph's bytes do not hash to its Attestation-Sha256");
 		goto done;
 	}
@@ -229,6 +235,14 @@ static int env_find(env_entry **out, const sg_event **para, sg_attest_note *n, c
 	if ((err = env_load(e, *para)) < 0) {
 		env_free(e);
 		return err;
+	}
+	if (e->unkeyed) {
+		/* a copy whose bytes are not the envelope its sha names (anyone
+		 * can write one): judged alone, so it cannot spoil the genuine one */
+		if (n->c->unkeyed)
+			env_free(n->c->unkeyed);
+		n->c->unkeyed = *out = e;
+		return SG_OK;
 	}
 	e->next = n->c->envs;
 	n->c->envs = e;
@@ -390,7 +404,6 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcasecmp(a, b) == 0);
 }
 
-/* NULL when the statement says what the paragraph says, else why not. */
 /* The first element of arr whose "name" is `name`, through a map built
  * once per envelope (a batch of n artifacts is judged in O(n), not O(n^2)). */
 static json_t *by_name(env_entry *e, int which, json_t *arr, const char *name)
@@ -411,6 +424,7 @@ static json_t *by_name(env_entry *e, int which, json_t *arr, const char *name)
 	return json_object_get(e->by_name[which], name);
 }
 
+/* NULL when the statement says what the paragraph says, else why not. */
 static const char *statement_mismatch(env_entry *e, const sg_event *ev, const char *commit,
 				      const char **profile, const char **id, sg_buf *nb)
 {

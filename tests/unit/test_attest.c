@@ -212,6 +212,60 @@ static void test_judge_refusals(void **state)
 	sg_buf_dispose(&sig.sig);
 }
 
+/* A copy of an attestation paragraph whose bytes are not the envelope its
+ * Attestation-Sha256 names, read first (a forged note on another commit),
+ * does not spoil the judgement of the genuine paragraph read after it. */
+static void test_judge_forged_copy_first(void **state)
+{
+	sg_dsse_sig sig = { "cc", SG_BUF_INIT };
+	sg_buf env = SG_BUF_INIT, other = SG_BUF_INIT, note = SG_BUF_INIT, forged = SG_BUF_INIT;
+	sg_event para = { NULL, 0 }, fpara = { NULL, 0 }, ev = { NULL, 0 };
+	sg_attest_ctx *ctx = NULL;
+	sg_attest_note *n = NULL, *f = NULL;
+	sg_attest_verdict v;
+	git_oid commit, fcommit;
+	char sha[65], fsha[65], *at;
+
+	(void)state;
+	sg_buf_put(&sig.sig, "x", 1);
+	assert_int_equal(sg_dsse_envelope_json(&env, "{}", 2, &sig, 1), SG_OK);
+	assert_int_equal(sg_dsse_envelope_json(&other, "[]", 2, &sig, 1), SG_OK);
+	assert_int_equal(sg_attest_paragraph(&para, sha, &env, NULL, 0, NULL, 0), SG_OK);
+	assert_int_equal(sg_attest_paragraph(&fpara, fsha, &other, NULL, 0, NULL, 0), SG_OK);
+	assert_int_equal(sg_event_format(&para, &note), SG_OK);
+	assert_int_equal(sg_event_format(&fpara, &forged), SG_OK);
+	assert_non_null(at = strstr(forged.ptr, fsha));
+	memcpy(at, sha, 64); /* the forged copy names the genuine envelope */
+	git_oid_fromstr(&commit, "0123456789012345678901234567890123456789");
+	git_oid_fromstr(&fcommit, "9876543210987654321098765432109876543210");
+	assert_int_equal(sg_attest_ctx_new(&ctx, NULL), SG_OK);
+	assert_int_equal(sg_attest_note_open(&f, ctx, &fcommit, forged.ptr, forged.size), SG_OK);
+	assert_int_equal(sg_attest_note_open(&n, ctx, &commit, note.ptr, note.size), SG_OK);
+	sg_event_add(&ev, "Signgate-Event", "sign");
+	sg_event_add(&ev, SG_ATTEST_SHA_KEY, sha);
+
+	assert_int_equal(sg_attest_judge(&v, f, &ev), SG_OK);
+	assert_int_equal(v.attested, 0);
+	assert_non_null(strstr(v.reason, "do not hash"));
+	/* the genuine paragraph's own envelope is read (its payload is no
+	 * statement), not the forged copy's verdict */
+	assert_int_equal(sg_attest_judge(&v, n, &ev), SG_OK);
+	assert_int_equal(v.attested, 0);
+	assert_non_null(strstr(v.reason, "not an in-toto Statement"));
+
+	sg_attest_note_free(n);
+	sg_attest_note_free(f);
+	sg_attest_ctx_free(ctx);
+	sg_event_release(&ev);
+	sg_event_release(&para);
+	sg_event_release(&fpara);
+	sg_buf_dispose(&env);
+	sg_buf_dispose(&other);
+	sg_buf_dispose(&note);
+	sg_buf_dispose(&forged);
+	sg_buf_dispose(&sig.sig);
+}
+
 /* The attestation paragraph round-trips through the note parser, which
  * does not take it for an event. */
 static void test_paragraph_parse(void **state)
@@ -255,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_hostile),
 		cmocka_unit_test(test_statement),
 		cmocka_unit_test(test_judge_refusals),
+		cmocka_unit_test(test_judge_forged_copy_first),
 		cmocka_unit_test(test_paragraph_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
