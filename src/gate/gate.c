@@ -54,6 +54,17 @@ done:
 	return ret;
 }
 
+int sg_gate_commit_lookup(git_commit **out, git_repository *repo, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (git_commit_lookup(out, repo, id) == 0)
+		return SG_OK;
+	git_oid_tostr(hex, sizeof(hex), id);
+	return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex,
+			    git_error_last() ? git_error_last()->message : "unknown error");
+}
+
 static sg_rule *add_rule(sg_gate_result *r, const char *name)
 {
 	sg_rule *rule = &r->rules[r->nrules++];

@@ -146,6 +146,9 @@ int sg_review_list_add(sg_review_list *l, const char *email, const char *source,
 /* Add an identity to the last review added. */
 int sg_review_add_id(sg_review_list *l, const char *id);
 
+/* git_commit_lookup (gate.c); SG_EDENIED naming the commit when it cannot be read. */
+int sg_gate_commit_lookup(git_commit **out, git_repository *repo, const git_oid *id);
+
 /* ---- people (people.c) ---- */
 /* The author side: identities with the role they play ("the author",
  * "the committer of 3f2a9c1", "the pull request's author"). */

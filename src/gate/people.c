@@ -131,13 +131,10 @@ int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev
 {
 	sg_authors a = SG_AUTHORS_INIT;
 	git_commit *c = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
 	int ret;
 
-	if (git_commit_lookup(&c, repo, rev) < 0) {
-		git_oid_tostr(hex, sizeof(hex), rev);
-		return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex, git_error_last()->message);
-	}
+	if ((ret = sg_gate_commit_lookup(&c, repo, rev)) < 0)
+		return ret;
 	if ((ret = add_commit(&a, c, 1)) < 0 ||
 	    (git_commit_parentcount(c) > 1 && (ret = merged_commits(&a, repo, c)) < 0))
 		goto done;

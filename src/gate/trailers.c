@@ -120,13 +120,10 @@ done:
 static int commit_trailers(sg_review_list *out, git_repository *repo, const git_oid *id, const sg_strlist *keys)
 {
 	git_commit *c = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
 	int ret;
 
-	if (git_commit_lookup(&c, repo, id) < 0) {
-		git_oid_tostr(hex, sizeof(hex), id);
-		return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex, git_error_last()->message);
-	}
+	if ((ret = sg_gate_commit_lookup(&c, repo, id)) < 0)
+		return ret;
 	ret = sg_gate_trailers_parse(out, git_commit_message(c), keys);
 	git_commit_free(c);
 	return ret;
