@@ -277,13 +277,12 @@ static int para_certs(sg_buf *cert, sg_buf **chain, size_t *nchain, const sg_eve
 	unsigned char md[32];
 	char hex[65];
 	size_t i;
-	int err = SG_OK;
 
 	*chain = calloc(para->n + 1, sizeof(**chain));
 	*nchain = 0;
 	if (!*chain)
 		return sg_error_set(SG_ERROR, "out of memory");
-	for (i = 0; i < para->n && err == SG_OK; i++) {
+	for (i = 0; i < para->n; i++) {
 		const char *k = para->f[i].key, *v = para->f[i].value;
 		sg_buf der = SG_BUF_INIT;
 
@@ -302,7 +301,7 @@ static int para_certs(sg_buf *cert, sg_buf **chain, size_t *nchain, const sg_eve
 		sg_buf_dispose(&der);
 		sg_error_clear();
 	}
-	return err;
+	return SG_OK;
 }
 
 static int cms_check(const env_entry *e, const sg_event *para, const sg_profile *prof,

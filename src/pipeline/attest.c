@@ -19,8 +19,7 @@ typedef struct att_parts {
 	sg_attest_signer *signers;
 	char (*sig_sha)[65];
 	sg_dsse_sig *sigs;
-	sg_buf certs;           /* signer certs (DER), one sg_buf each in cert_v */
-	sg_buf *cert_v, *chain_v;
+	sg_buf *cert_v, *chain_v; /* signer certs (DER), one per slot; their chains */
 	size_t ncert, nchain;
 } att_parts;
 
