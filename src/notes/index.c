@@ -308,35 +308,6 @@ static int copy_note(ix_build *b, const sg_notes_index *old, size_t i)
 	return SG_OK;
 }
 
-/* Find the note blob for `hex` in a notes tree, following git's fan-out
- * subtrees ("ab/cdef..."), the flat name first (git's choice). 1 found,
- * 0 not, < 0 error. */
-static int find_blob(git_oid *out, git_repository *repo, const git_tree *tree, const char *hex)
-{
-	const git_tree_entry *te;
-	git_tree *sub = NULL;
-	char dir[3];
-	int r;
-
-	te = git_tree_entry_byname(tree, hex);
-	if (te && git_tree_entry_type(te) == GIT_OBJECT_BLOB) {
-		git_oid_cpy(out, git_tree_entry_id(te));
-		return 1;
-	}
-	if (strlen(hex) <= 2)
-		return 0;
-	memcpy(dir, hex, 2);
-	dir[2] = '\0';
-	te = git_tree_entry_byname(tree, dir);
-	if (!te || git_tree_entry_type(te) != GIT_OBJECT_TREE)
-		return 0;
-	if (git_tree_lookup(&sub, repo, git_tree_entry_id(te)) < 0)
-		return git_fail("cannot read a notes tree");
-	r = find_blob(out, repo, sub, hex + 2);
-	git_tree_free(sub);
-	return r;
-}
-
 /* The annotated object a notes tree path names ("ab/cd..." or flat), or 0
  * when the path is not a note. */
 static int path_oid(git_oid *out, const char *path)
@@ -408,7 +379,7 @@ static int reindex(ix_build *b, git_repository *repo, git_tree *tree, const git_
 	int r;
 
 	git_oid_tostr(hex, sizeof(hex), a);
-	if ((r = find_blob(&blob, repo, tree, hex)) <= 0)
+	if ((r = sg_notes_find_blob(&blob, NULL, repo, tree, hex)) <= 0)
 		return r;
 	return index_note(b, repo, a, &blob);
 }
@@ -943,7 +914,7 @@ static int load_note(sg_notes_index *ix, size_t note)
 	ix->cur_note = (size_t)-1;
 	memcpy(a.id, n->annotated, GIT_OID_RAWSZ);
 	git_oid_tostr(hex, sizeof(hex), &a);
-	if ((r = find_blob(&blob, ix->repo, ix->tree, hex)) < 0)
+	if ((r = sg_notes_find_blob(&blob, NULL, ix->repo, ix->tree, hex)) < 0)
 		return r;
 	if (r == 0 || memcmp(blob.id, n->blob, GIT_OID_RAWSZ) != 0)
 		return disagree(ix, hex, "another note blob");

@@ -40,8 +40,8 @@ int sg_notes_ref_check(const char *notes_ref)
  * tree, following git's fan-out subtrees ("ab/cdef..."); its path in the
  * tree is appended to `path` (may be NULL; room for 2 * GIT_OID_HEXSZ + 1
  * bytes). 1 found, 0 not, < 0 error. */
-static int find_note_blob(git_oid *out, char *path, git_repository *repo, const git_tree *tree,
-			  const char *hex)
+int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git_tree *tree,
+		       const char *hex)
 {
 	const git_tree_entry *te;
 	git_tree *sub = NULL;
@@ -69,7 +69,7 @@ static int find_note_blob(git_oid *out, char *path, git_repository *repo, const 
 		strcat(path, dir);
 		strcat(path, "/");
 	}
-	r = find_note_blob(out, path, repo, sub, hex + 2);
+	r = sg_notes_find_blob(out, path, repo, sub, hex + 2);
 	git_tree_free(sub);
 	return r;
 }
@@ -129,7 +129,7 @@ static int read_note_at(sg_buf *out, git_repository *repo, git_commit *notes_com
 		ret = git_fail("cannot read the notes tree");
 		goto done;
 	}
-	if ((r = find_note_blob(&blob, NULL, repo, tree, hex)) < 0) {
+	if ((r = sg_notes_find_blob(&blob, NULL, repo, tree, hex)) < 0) {
 		ret = r;
 		goto done;
 	}
@@ -270,7 +270,7 @@ static int notes_tree(git_tree **out, git_repository *repo, git_commit *parent,
 	}
 	git_oid_tostr(hex, sizeof(hex), commit);
 	if (!parent || git_commit_tree(&base, parent) < 0 ||
-	    find_note_blob(&blob, path, repo, base, hex) <= 0) {
+	    sg_notes_find_blob(&blob, path, repo, base, hex) <= 0) {
 		ret = sg_error_set(SG_ERROR, "cannot find the note on %s to append to", hex);
 		goto done;
 	}

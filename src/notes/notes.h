@@ -131,6 +131,12 @@ int sg_notes_append_text(git_repository *repo, const char *notes_ref, const git_
 const char *sg_notes_paragraph_break(const char *text, size_t len);
 
 /* Read the note text on commit (SG_ENOTFOUND when none). Capped at max bytes. */
+/* Find the note blob for `hex` (the annotated object's id) in a notes
+ * tree, following git's fan-out subtrees ("ab/cdef..."), the flat name
+ * first; its path in the tree is appended to `path` (may be NULL; room for
+ * 2 * GIT_OID_HEXSZ + 1 bytes). 1 found, 0 not, < 0 error. */
+int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git_tree *tree,
+		       const char *hex);
 int sg_notes_read(sg_buf *out, git_repository *repo, const char *notes_ref,
 		  const git_oid *commit, size_t max);
 
