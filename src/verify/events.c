@@ -306,7 +306,7 @@ int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_eve
 	le->ev = *ev;
 	git_oid_tostr(le->commit, sizeof(le->commit), &commit);
 	le->notes_ref = src->refs.v[p->ref];
-	le->signed_at = (time_t)sg_notes_index_signed_at(src->ix[p->ref], p->idx);
+	le->signed_at = field_time(ev, "Signed-At"); /* from the note, not the index's copy */
 	le->seq = p->idx;
 	le->note_text = sg_notes_index_note_text(src->ix[p->ref], &le->note_len);
 	return SG_OK;
@@ -332,7 +332,8 @@ static int log_push(sg_event_log *log, const sg_logged_event *view)
 	memset(&le->ev, 0, sizeof(le->ev));
 	if ((err = sg_event_copy(&le->ev, &view->ev)) < 0)
 		return err;
-	le->signed_at = field_time(&le->ev, "Signed-At");
+	le->note_text = NULL; /* a view into the index's current note: not owned, soon stale */
+	le->note_len = 0;
 	le->ts_time = sg_event_ts_time(&le->ev);
 	le->seq = log->n;
 	log->n++;
