@@ -2,6 +2,7 @@
  * lines (git trailer syntax). Parsing treats the text as hostile. */
 #include "notes/notes.h"
 #include "core/error.h"
+#include "policy/policy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -649,4 +650,16 @@ void sg_events_free(sg_event *ev, size_t n)
 	for (i = 0; i < n; i++)
 		sg_event_release(&ev[i]);
 	free(ev);
+}
+
+time_t sg_event_time(const sg_event *e, const char *key)
+{
+	const char *v = sg_event_get(e, key);
+	time_t t = 0;
+
+	if (!v || sg_time_parse(&t, v) < 0) {
+		sg_error_clear();
+		return 0;
+	}
+	return t;
 }

@@ -11,7 +11,6 @@
  * (sg_parse_report.problems), each ending with a newline. */
 #include "notes/index.h"
 #include "core/error.h"
-#include "policy/policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -164,18 +163,6 @@ static void key_of(char out[SG_INDEX_KEY_LEN], const char *v)
 		out[i] = (char)tolower((unsigned char)v[i]);
 }
 
-static int64_t signed_at(const sg_event *ev)
-{
-	const char *v = sg_event_get(ev, "Signed-At");
-	time_t t = 0;
-
-	if (!v || sg_time_parse(&t, v) < 0) {
-		sg_error_clear();
-		return 0;
-	}
-	return (int64_t)t;
-}
-
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	size_t nc;
@@ -204,7 +191,7 @@ static int add_event(const sg_event *e, size_t off, size_t len, void *payload)
 	x->note = (uint32_t)b->nnotes;
 	x->off = (uint32_t)off;
 	x->len = (uint32_t)len;
-	x->signed_at = signed_at(e);
+	x->signed_at = (int64_t)sg_event_time(e, "Signed-At");
 	key_of(x->key[SG_INDEX_ARTIFACT], sg_event_get(e, "Artifact-Sha256"));
 	key_of(x->key[SG_INDEX_SIGNER], sg_event_signer(e));
 	key_of(x->key[SG_INDEX_SIGNATURE], sg_event_get(e, "Signature-Sha256"));

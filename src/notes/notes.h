@@ -47,6 +47,9 @@ int sg_event_addf(sg_event *e, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Value of the first field with this key (case-insensitive), or NULL. */
 const char *sg_event_get(const sg_event *e, const char *key);
+/* The value of a time field (e.g. Signed-At) as seconds since the epoch;
+ * 0 when the field is absent or not a time. */
+time_t sg_event_time(const sg_event *e, const char *key);
 void sg_event_release(sg_event *e);
 /* dst (empty) becomes a deep copy of src. */
 int sg_event_copy(sg_event *dst, const sg_event *src);

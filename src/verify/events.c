@@ -59,18 +59,6 @@ time_t sg_event_ts_time(const sg_event *ev)
 	return t;
 }
 
-static time_t field_time(const sg_event *ev, const char *key)
-{
-	const char *v = sg_event_get(ev, key);
-	time_t t = 0;
-
-	if (!v || sg_time_parse(&t, v) < 0) {
-		sg_error_clear();
-		return 0;
-	}
-	return t;
-}
-
 int sg_note_problems(sg_strlist *out, const sg_parse_report *rep, const git_oid *commit,
 		     const char *ref)
 {
@@ -306,7 +294,7 @@ int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_eve
 	le->ev = *ev;
 	git_oid_tostr(le->commit, sizeof(le->commit), &commit);
 	le->notes_ref = src->refs.v[p->ref];
-	le->signed_at = field_time(ev, "Signed-At"); /* from the note, not the index's copy */
+	le->signed_at = sg_event_time(ev, "Signed-At"); /* from the note, not the index's copy */
 	le->seq = p->idx;
 	le->note_text = sg_notes_index_note_text(src->ix[p->ref], &le->note_len);
 	return SG_OK;
