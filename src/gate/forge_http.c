@@ -80,11 +80,29 @@ int sg_forge_identity(char *out, size_t n, const char *prefix, const char *login
 	return 0;
 }
 
-int sg_forge_author(const sg_review_ctx *ctx, const char *prefix, const char *login, const char *role)
+int sg_forge_author_id(char *out, size_t n, const char *prefix, const char *login, const char *request,
+		       const sg_policy *pol)
+{
+	if (sg_forge_identity(out, n, prefix, login) == 0)
+		return SG_OK;
+	out[0] = '\0';
+	if (pol->allow_self_review)
+		return SG_OK; /* nobody to exclude */
+	/* fail closed: an unnamed author could be any reviewer */
+	return sg_error_set(SG_EDENIED, "%s names no author login (missing, empty or not a login), so the "
+			    "author's own review cannot be told from the others; its reviews do not count "
+			    "(gate.allowSelfReview is false)", request);
+}
+
+int sg_forge_author(const sg_review_ctx *ctx, const char *prefix, const char *login, const char *role,
+		    const char *request)
 {
 	char who[160];
+	int err;
 
-	if (!ctx->authors || sg_forge_identity(who, sizeof(who), prefix, login) < 0)
+	if ((err = sg_forge_author_id(who, sizeof(who), prefix, login, request, ctx->pol)) < 0)
+		return err;
+	if (!ctx->authors || !who[0])
 		return SG_OK;
 	return sg_authors_add(ctx->authors, who, role);
 }

@@ -89,6 +89,12 @@ int sg_github_pick_pull(json_t **pr, const json_t *pulls, const sg_policy *pol, 
 	return SG_OK;
 }
 
+/* "GitHub pull request #N", for messages. */
+static void pull_name(char *out, size_t n, const json_t *pr)
+{
+	snprintf(out, n, "GitHub pull request #%lld", (long long)json_integer_value(json_object_get(pr, "number")));
+}
+
 /* Decisive review states; COMMENTED and PENDING do not change a verdict. */
 static int decisive(const char *state)
 {
@@ -157,7 +163,7 @@ int sg_github_reviews(sg_review_list *out, sg_strlist *approved, sg_strlist *blo
 		      const json_t *pr, const sg_policy *pol)
 {
 	const char *head = nested_str(pr, "head", "sha");
-	char author[160] = "";
+	char author[160] = "", request[80];
 	struct latest *l = NULL;
 	size_t i, j, n = 0;
 	const json_t *r;
@@ -165,8 +171,10 @@ int sg_github_reviews(sg_review_list *out, sg_strlist *approved, sg_strlist *blo
 
 	if (!head)
 		return sg_error_set(SG_EDENIED, "GitHub API: the pull request has no head sha");
-	if (sg_forge_identity(author, sizeof(author), "github:", nested_str(pr, "user", "login")) < 0)
-		author[0] = '\0';
+	pull_name(request, sizeof(request), pr);
+	if ((ret = sg_forge_author_id(author, sizeof(author), "github:", nested_str(pr, "user", "login"), request,
+				      pol)) < 0)
+		return ret;
 	if (!json_is_array(reviews))
 		return sg_error_set(SG_EDENIED, "GitHub API: the review list is not a list");
 	if (!(l = calloc(json_array_size(reviews) + 1, sizeof(*l))))
@@ -175,9 +183,15 @@ int sg_github_reviews(sg_review_list *out, sg_strlist *approved, sg_strlist *blo
 		char who[160];
 		const char *at = sg_forge_str(r, "submitted_at");
 
-		if (!decisive(sg_forge_str(r, "state")) ||
-		    sg_forge_identity(who, sizeof(who), "github:", nested_str(r, "user", "login")) < 0)
+		if (!decisive(sg_forge_str(r, "state")))
 			continue;
+		if (sg_forge_identity(who, sizeof(who), "github:", nested_str(r, "user", "login")) < 0) {
+			if ((ret = sg_forge_drop(out, "github", NULL, "review %lld names no reviewer login (missing, "
+						 "empty or not a login), so it does not count",
+						 (long long)json_integer_value(json_object_get(r, "id")))) < 0)
+				goto done;
+			continue;
+		}
 		for (j = 0; j < n && strcmp(l[j].who, who) != 0; j++)
 			;
 		if (j == n) {
@@ -208,7 +222,7 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 	sg_strlist responses = SG_STRLIST_INIT, approved = SG_STRLIST_INIT;
 	json_t *pulls = NULL, *reviews = NULL, *prot = NULL, *pr = NULL;
 	char sha[GIT_OID_HEXSZ + 1], *owner = NULL, *name = NULL, *base = NULL, *path = NULL, *slash;
-	char protected_note[300] = "";
+	char protected_note[300] = "", request[80];
 	sg_buf b = SG_BUF_INIT;
 	json_int_t num, need = -1;
 	int ret, err;
@@ -245,7 +259,9 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 	if (ret < 0)
 		goto done;
 	num = json_integer_value(json_object_get(pr, "number"));
-	if ((ret = sg_forge_author(ctx, "github:", nested_str(pr, "user", "login"), "the pull request's author")) < 0)
+	pull_name(request, sizeof(request), pr);
+	if ((ret = sg_forge_author(ctx, "github:", nested_str(pr, "user", "login"), "the pull request's author",
+				   request)) < 0)
 		goto done;
 	if (!rev_in_pull(pr, sha)) {
 		ret = sg_forge_drop(out, "github", NULL, "%.7s is neither the head nor the merge commit of pull request #%lld; sign "

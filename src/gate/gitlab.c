@@ -24,6 +24,12 @@ static const char *nested_str(const json_t *o, const char *a, const char *b)
 	return sg_forge_str(json_is_object(o) ? json_object_get(o, a) : NULL, b);
 }
 
+/* "GitLab merge request !N", for messages. */
+static void mr_name(char *out, size_t n, const json_t *mr)
+{
+	snprintf(out, n, "GitLab merge request !%lld", (long long)json_integer_value(json_object_get(mr, "iid")));
+}
+
 static int rev_in_mr(const json_t *mr, const char *sha)
 {
 	static const char *const keys[] = { "sha", "merge_commit_sha", "squash_commit_sha" };
@@ -160,20 +166,27 @@ int sg_gitlab_approvals(sg_review_list *out, sg_strlist *approved, const json_t 
 			const sg_gitlab_state *st, const sg_policy *pol)
 {
 	const json_t *by = json_object_get(approvals, "approved_by"), *a;
-	char author[160] = "", who[160];
+	char author[160] = "", who[160], request[80];
 	size_t i;
 	int err;
 
 	if (!json_is_array(by))
 		return sg_error_set(SG_EDENIED, "GitLab API: the approvals answer has no approved_by list");
-	if (sg_forge_identity(author, sizeof(author), "gitlab:", nested_str(mr, "author", "username")) < 0)
-		author[0] = '\0';
+	mr_name(request, sizeof(request), mr);
+	if ((err = sg_forge_author_id(author, sizeof(author), "gitlab:", nested_str(mr, "author", "username"), request,
+				      pol)) < 0)
+		return err;
 	json_array_foreach(by, i, a) {
 		const json_t *user = json_object_get(a, "user");
 		json_int_t id = json_integer_value(json_object_get(user, "id"));
 
-		if (sg_forge_identity(who, sizeof(who), "gitlab:", sg_forge_str(user, "username")) < 0)
+		if (sg_forge_identity(who, sizeof(who), "gitlab:", sg_forge_str(user, "username")) < 0) {
+			if ((err = sg_forge_drop(out, "gitlab", NULL, "approval by user %lld names no username "
+						 "(missing, empty or not a login), so it does not count",
+						 (long long)id)) < 0)
+				return err;
 			continue;
+		}
 		if ((err = approval_verdict(out, approved, who, id, author, st, pol)) < 0)
 			return err;
 	}
@@ -199,7 +212,7 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 	sg_strlist responses = SG_STRLIST_INIT, approved = SG_STRLIST_INIT;
 	json_t *mrs = NULL, *appr = NULL, *proj = NULL, *mr = NULL, *state = NULL;
 	sg_gitlab_state st = { 0, NULL, "", "" };
-	char sha[GIT_OID_HEXSZ + 1], *project = NULL, *path = NULL, stale_note[400] = "";
+	char sha[GIT_OID_HEXSZ + 1], *project = NULL, *path = NULL, stale_note[400] = "", request[80];
 	sg_buf b = SG_BUF_INIT;
 	json_int_t iid, need;
 	int ret, err;
@@ -224,8 +237,9 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 	if (ret < 0)
 		goto done;
 	iid = json_integer_value(json_object_get(mr, "iid"));
+	mr_name(request, sizeof(request), mr);
 	if ((ret = sg_forge_author(ctx, "gitlab:", nested_str(mr, "author", "username"),
-				   "the merge request's author")) < 0)
+				   "the merge request's author", request)) < 0)
 		goto done;
 	if (!rev_in_mr(mr, sha)) {
 		ret = sg_forge_drop(out, "gitlab", NULL, "%.7s is neither the head, merge nor squash commit of merge "

@@ -284,8 +284,15 @@ int sg_forge_identity(char *out, size_t n, const char *prefix, const char *login
 /* A review that does not count (who may be NULL), with its reason. */
 int sg_forge_drop(sg_review_list *out, const char *source, const char *who, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* The pull/merge request's author joins the author side ("github:" LOGIN). */
-int sg_forge_author(const sg_review_ctx *ctx, const char *prefix, const char *login, const char *role);
+/* The pull/merge request's author as "prefix" + lowercase login into out.
+ * A missing or odd login is a denial naming `request` (the author's own
+ * review could not be excluded) unless gate.allowSelfReview; then out is "". */
+int sg_forge_author_id(char *out, size_t n, const char *prefix, const char *login, const char *request,
+		       const sg_policy *pol);
+/* The pull/merge request's author joins the author side ("github:" LOGIN);
+ * a missing one denies as sg_forge_author_id says. */
+int sg_forge_author(const sg_review_ctx *ctx, const char *prefix, const char *login, const char *role,
+		    const char *request);
 /* Add one formatted "Key: value" evidence line. */
 int sg_forge_line(sg_strlist *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Join with ", " ("none" when empty). */

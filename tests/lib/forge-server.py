@@ -38,6 +38,10 @@ overrides). --mode picks the scenario:
                      replaced by --head and @BASE@ by this server's URL.
                      Recorded-style answers live in tests/lib/forge-recorded/
 
+--author-json J replaces the pull request's "user" (GitLab: the merge
+request's "author") with the JSON value J ("absent" drops the member);
+--reviewer-json J does the same to carol's "user" in her review (GitLab:
+her approval), e.g. null, {}, {"login": 42}, {"login": ""}.
 --token T answers 401 unless "Authorization: Bearer T" is sent.
 --log FILE appends "<path> <authorization present: yes|no>" per request.
 Stops after --lifetime seconds (default 120) and on SIGTERM/SIGINT.
@@ -70,6 +74,18 @@ def review(rid, login, state, commit, minute):
 def gl_user(uid, name):
     return {"user": {"id": uid, "username": name, "name": name.title(), "state": "active",
                      "web_url": "https://gitlab.example/" + name}}
+
+
+def reshape(obj, key, j):
+    """obj with obj[key] replaced by the JSON value j (None: unchanged; "absent": dropped)."""
+    if j is None:
+        return obj
+    obj = dict(obj)
+    if j == "absent":
+        obj.pop(key, None)
+    else:
+        obj[key] = json.loads(j)
+    return obj
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -145,12 +161,12 @@ class Handler(BaseHTTPRequestHandler):
                   "merge_commit_sha": MERGE, "head": {"sha": head, "ref": "feature"},
                   "base": {"sha": OLD, "ref": o.base,
                            "repo": {"full_name": "%s/%s" % (m.group(1), m.group(2))}}}
-            return self.send(200, [pr])
+            return self.send(200, [reshape(pr, "user", o.author_json)])
         m = re.fullmatch(r"/repos/([^/]+)/([^/]+)/pulls/7/reviews", path)
         if m:
             head = self.server.head or o.head or OLD
             bob = review(101, "bob", "APPROVED", head, 1)
-            carol = review(102, "carol", "APPROVED", head, 2)
+            carol = reshape(review(102, "carol", "APPROVED", head, 2), "user", o.reviewer_json)
             if mode == "stale":
                 carol["commit_id"] = OLD
                 return self.send(200, [bob, carol])
@@ -189,6 +205,7 @@ class Handler(BaseHTTPRequestHandler):
                   "target_branch": o.base, "source_branch": "feature",
                   "author": {"id": 1, "username": o.author}, "sha": head, "merge_commit_sha": MERGE,
                   "squash_commit_sha": None, "web_url": "https://gitlab.example/g/p/-/merge_requests/7"}
+            mr = reshape(mr, "author", o.author_json)
             if mode in ("paged", "paged-offsite"):
                 if "page=2" in query:
                     return self.send(200, [mr])
@@ -204,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
                                    "merge_requests_author_approval": False})
         m = re.fullmatch(r"/projects/([^/]+)/merge_requests/7/(approvals|approval_state)", path)
         if m:
-            by = [gl_user(11, "bob"), gl_user(12, "carol")]
+            by = [gl_user(11, "bob"), reshape(gl_user(12, "carol"), "user", o.reviewer_json)]
             if mode in ("changes-requested", "dismissed"):
                 by = [gl_user(11, "bob")]
             if mode == "self":
@@ -213,7 +230,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"approval_rules_overwritten": False, "rules": [
                     {"id": 1, "name": "All Members", "rule_type": "any_approver", "eligible_approvers": [],
                      "approvals_required": 3 if mode == "protected3" else 1, "users": [], "groups": [],
-                     "contains_hidden_groups": False, "approved_by": [b["user"] for b in by],
+                     "contains_hidden_groups": False, "approved_by": [b.get("user") for b in by],
                      "source_rule": None, "approved": len(by) >= (3 if mode == "protected3" else 1)}]})
             return self.send(200, {"id": 70, "iid": 7, "project_id": 5, "state": "merged",
                                    "approvals_required": 3 if mode == "protected3" else 1,
@@ -229,6 +246,8 @@ def main():
     ap.add_argument("--slow-seconds", type=float, default=5)
     ap.add_argument("--head")
     ap.add_argument("--author", default="alice")
+    ap.add_argument("--author-json")
+    ap.add_argument("--reviewer-json")
     ap.add_argument("--base", default="main")
     ap.add_argument("--token")
     ap.add_argument("--log")

@@ -293,10 +293,39 @@ static void test_github_reviews(void **state)
 		json_decref(pr);
 	}
 
-	/* odd entries are ignored, not counted */
-	run_reviews(s, sizeof(s), &ap, "[1, {\"state\": \"APPROVED\"}, {\"user\": {\"login\": \"x y\"}, "
+	/* odd entries never count; an approval without a reviewer login says why */
+	run_reviews(s, sizeof(s), &ap, "[1, {\"state\": \"APPROVED\"}, {\"id\": 8, \"user\": {\"login\": \"x y\"}, "
 		    "\"state\": \"APPROVED\", \"commit_id\": \"" HEAD "\"}]", &pol);
-	assert_string_equal(s, "");
+	assert_string_equal(s, "-|review 0 names no reviewer login (missing, empty or not a login), so it does not count;"
+			       "-|review 8 names no reviewer login (missing, empty or not a login), so it does not count");
+	assert_int_equal(ap.n, 0);
+	/* a pull request without an author login: its author's review cannot be excluded, so it denies */
+	{
+		static const char *const prs[] = { "{\"number\": 7, \"user\": null, \"head\": {\"sha\": \"" HEAD "\"}}",
+						   "{\"number\": 7, \"head\": {\"sha\": \"" HEAD "\"}}",
+						   "{\"number\": 7, \"user\": {\"login\": 42}, \"head\": {\"sha\": \"" HEAD "\"}}",
+						   "{\"number\": 7, \"user\": {\"login\": \"\"}, \"head\": {\"sha\": \"" HEAD "\"}}" };
+		json_t *r = j("[" RV(1, "alice", "APPROVED", HEAD, 1) "]");
+		size_t k;
+
+		for (k = 0; k < sizeof(prs) / sizeof(prs[0]); k++) {
+			sg_review_list l = { 0 };
+			json_t *pr = j(prs[k]);
+
+			pol.allow_self_review = 0;
+			assert_int_equal(sg_github_reviews(&l, &ap, NULL, r, pr, &pol), SG_EDENIED);
+			assert_non_null(strstr(sg_error_last(), "GitHub pull request #7 names no author login"));
+			assert_int_equal(ap.n, 0);
+			pol.allow_self_review = 1; /* the twin: nobody to exclude */
+			assert_int_equal(sg_github_reviews(&l, &ap, NULL, r, pr, &pol), 0);
+			assert_int_equal(ap.n, 1);
+			sg_review_list_release(&l);
+			sg_strlist_release(&ap);
+			json_decref(pr);
+		}
+		pol.allow_self_review = 0;
+		json_decref(r);
+	}
 	policy_release(&pol);
 }
 
@@ -345,10 +374,27 @@ static void test_gitlab(void **state)
 	st.reset_on_push = 1;
 	assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, mr, &st, &pol), 0);
 	render(s, sizeof(s), &l);
-	assert_string_equal(s, "gitlab:bob|;gitlab:alice|the merge request's author does not count");
+	assert_string_equal(s, "gitlab:bob|;gitlab:alice|the merge request's author does not count;-|approval by user 0 "
+			       "names no username (missing, empty or not a login), so it does not count");
 	assert_string_equal(ap.v[0], "gitlab:bob (user 11)");
 	sg_review_list_release(&l);
 	sg_strlist_release(&ap);
+	/* a merge request without an author username denies unless self-review is allowed */
+	{
+		json_t *anon = json_deep_copy(mr);
+
+		json_object_set_new(anon, "author", json_null());
+		assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, anon, &st, &pol), SG_EDENIED);
+		assert_non_null(strstr(sg_error_last(), "GitLab merge request !7 names no author login"));
+		assert_int_equal(ap.n, 0);
+		pol.allow_self_review = 1;
+		assert_int_equal(sg_gitlab_approvals(&l, &ap, appr, anon, &st, &pol), 0);
+		assert_int_equal(ap.n, 2);
+		pol.allow_self_review = 0;
+		sg_review_list_release(&l);
+		sg_strlist_release(&ap);
+		json_decref(anon);
+	}
 	/* approvals not reset on push: stale unless allowed */
 	st.reset_on_push = 0;
 	first_drop(&st, appr, mr, &pol, "the project does not reset approvals on push, so this approval may predate "
