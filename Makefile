@@ -18,11 +18,16 @@ WARN      := -Wall -Wextra -Werror
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSG_VERSION='"$(VERSION)"' $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS) $(if $(SAN),$(SAN_FLAGS))
 ALL_LDFLAGS = $(LDFLAGS) $(if $(SAN),$(SAN_FLAGS))
-LIBS      = $(PKG_LIBS) -lpthread
+# libcurl is never linked: src/core/http.c loads it when a request is made
+# (forge review sources, timestamps), so `check`, `verify`, `log` do not pay
+# for its ~25 libraries at start-up.
+LIBS      = $(filter-out -lcurl,$(PKG_LIBS)) -ldl -lpthread
 # signgate itself loads libclamav when it first scans (src/scan/clamlib.c):
 # not linked, so `check`, `verify`, `log` do not pay for its libraries.
-CLAMAV_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libclamav)/libclamav.so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
-BIN_LIBS  = $(filter-out -lclamav,$(PKG_LIBS)) -ldl -lpthread
+soname = $(shell objdump -p "$$(pkg-config --variable=libdir $(1))/$(1).so" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+CLAMAV_SONAME := $(call soname,libclamav)
+CURL_SONAME := $(call soname,libcurl)
+BIN_LIBS  = $(filter-out -lclamav -lcurl,$(PKG_LIBS)) -ldl -lpthread
 
 LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -48,6 +53,7 @@ $(BIN): $(BUILD)/src/main.o $(BUILD)/libsigngate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BIN_LIBS)
 
 $(BUILD)/src/scan/clamlib.o: ALL_CFLAGS += -DSG_CLAMAV_SONAME='"$(CLAMAV_SONAME)"'
+$(BUILD)/src/core/http.o: ALL_CFLAGS += -DSG_CURL_SONAME='"$(CURL_SONAME)"'
 
 
 $(BUILD)/tests/support.o: tests/unit/support.c

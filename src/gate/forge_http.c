@@ -1,5 +1,5 @@
 /* Forge API client shared by the github and gitlab review sources: one GET
- * over libcurl (http/https only, no redirects, connect and total timeouts,
+ * through core/http.c (http/https only, no redirects, connect and total timeouts,
  * NOPROXY for loopback, a response size cap), JSON through jansson, Link
  * pagination kept on the API's own origin and capped, and the SHA-256 of
  * every response body kept as evidence for the signing note.
@@ -10,10 +10,8 @@
 #include "core/http.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <stdarg.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +26,6 @@
 #define FORGE_TOKEN_MAX 1024
 #define FORGE_ITEMS_MAX 5000
 #define FORGE_LINE_MAX 4000
-
-static pthread_once_t forge_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode forge_curl_status = CURLE_FAILED_INIT;
-
-static void forge_curl_init(void)
-{
-	forge_curl_status = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* Text a server controls, made printable and bounded for messages. */
 static void forge_clean(char *dst, size_t n, const char *src)
@@ -148,48 +138,6 @@ int sg_forge_join(sg_buf *b, const sg_strlist *l)
 	return err;
 }
 
-int sg_forge_escape(char **out, const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0), *copy;
-
-	if (!e)
-		return sg_error_set(SG_ERROR, "out of memory");
-	copy = strdup(e);
-	curl_free(e);
-	if (!copy)
-		return sg_error_set(SG_ERROR, "out of memory");
-	*out = copy;
-	return SG_OK;
-}
-
-static int url_part(char **out, CURLU *u, CURLUPart what)
-{
-	return curl_url_get(u, what, out, what == CURLUPART_PORT ? CURLU_DEFAULT_PORT : 0) == CURLUE_OK ? 0 : -1;
-}
-
-int sg_forge_same_origin(const char *a, const char *b)
-{
-	CURLU *ua = curl_url(), *ub = curl_url();
-	char *sa = NULL, *sb = NULL, *ha = NULL, *hb = NULL, *pa = NULL, *pb = NULL;
-	int same = 0;
-
-	if (ua && ub && curl_url_set(ua, CURLUPART_URL, a, 0) == CURLUE_OK &&
-	    curl_url_set(ub, CURLUPART_URL, b, 0) == CURLUE_OK &&
-	    url_part(&sa, ua, CURLUPART_SCHEME) == 0 && url_part(&sb, ub, CURLUPART_SCHEME) == 0 &&
-	    url_part(&ha, ua, CURLUPART_HOST) == 0 && url_part(&hb, ub, CURLUPART_HOST) == 0 &&
-	    url_part(&pa, ua, CURLUPART_PORT) == 0 && url_part(&pb, ub, CURLUPART_PORT) == 0)
-		same = strcasecmp(sa, sb) == 0 && strcasecmp(ha, hb) == 0 && strcmp(pa, pb) == 0;
-	curl_free(sa);
-	curl_free(sb);
-	curl_free(ha);
-	curl_free(hb);
-	curl_free(pa);
-	curl_free(pb);
-	curl_url_cleanup(ua);
-	curl_url_cleanup(ub);
-	return same;
-}
-
 /* RFC 8288: <URI>; param; rel="next" (rel may list several types). */
 static int rel_is_next(const char *p, const char *end)
 {
@@ -253,20 +201,6 @@ int sg_forge_link_next(char **out, const char *link)
 	return SG_ENOTFOUND;
 }
 
-static int is_loopback_url(const char *url)
-{
-	CURLU *u = curl_url();
-	char *host = NULL;
-	int yes = 0;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
-		yes = !strcmp(host, "127.0.0.1") || !strcasecmp(host, "localhost") || !strcmp(host, "[::1]");
-	curl_free(host);
-	curl_url_cleanup(u);
-	return yes;
-}
-
 int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *token_env,
 		  const sg_policy *pol, sg_strlist *evidence)
 {
@@ -282,9 +216,8 @@ int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *t
 		f->connect_ms = f->total_ms;
 	f->max_response = SG_FORGE_MAX_RESPONSE;
 	f->max_pages = SG_FORGE_MAX_PAGES;
-	pthread_once(&forge_curl_once, forge_curl_init);
-	if (forge_curl_status != CURLE_OK)
-		return sg_error_set(SG_ERROR, "cannot initialise libcurl: %s", curl_easy_strerror(forge_curl_status));
+	if (sg_http_load() < 0)
+		return SG_ERROR;
 	if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0)
 		return sg_error_set(SG_EDENIED, "the %s API URL %.200s is not http(s)", name, base);
 	n = strlen(base);
@@ -300,7 +233,7 @@ int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *t
 			return sg_error_set(SG_EDENIED, "%s holds no usable token (whitespace or over %d bytes); "
 					    "set it to the bare token", token_env, FORGE_TOKEN_MAX);
 		}
-		if (strncmp(f->base, "http://", 7) == 0 && !is_loopback_url(f->base)) {
+		if (strncmp(f->base, "http://", 7) == 0 && !sg_http_is_loopback(f->base)) {
 			sg_forge_release(f);
 			return sg_error_set(SG_EDENIED, "the %s API URL %.200s is plain http: the %s token would "
 					    "travel in clear text; use https", name, base, token_env);
@@ -325,45 +258,20 @@ void sg_forge_release(sg_forge *f)
 	memset(f, 0, sizeof(*f));
 }
 
-struct forge_sink {
-	sg_buf *body;
-	size_t max;
-	int oversize;
-};
-
-static size_t forge_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct forge_sink *s = ud;
-	size_t n = size * nmemb;
-
-	if (n > s->max - s->body->size) {
-		s->oversize = 1;
-		return 0;
-	}
-	return sg_buf_put(s->body, ptr, n) < 0 ? 0 : n;
-}
-
-static const char *forge_header(CURL *c, const char *name)
-{
-	struct curl_header *h = NULL;
-
-	if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
-		return NULL;
-	return h->value;
-}
+/* The response headers a forge request keeps (sg_http_req.keep). */
+enum { H_REMAINING, H_RESET, H_RETRY, H_REMAINING2, H_RESET2, H_LINK };
+static const char *const forge_keep[] = { "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After",
+					  "RateLimit-Remaining", "RateLimit-Reset", "Link", NULL };
 
 /* What a refused answer means, as a denial. */
-static int forge_status_denial(sg_forge *f, CURL *c, long status, const char *path, int flags)
+static int forge_status_denial(sg_forge *f, const sg_http_resp *resp, const char *path, int flags)
 {
-	const char *rem = forge_header(c, "X-RateLimit-Remaining");
-	const char *reset = forge_header(c, "X-RateLimit-Reset");
-	const char *retry = forge_header(c, "Retry-After");
+	const char *rem = resp->kept[H_REMAINING] ? resp->kept[H_REMAINING] : resp->kept[H_REMAINING2];
+	const char *reset = resp->kept[H_RESET] ? resp->kept[H_RESET] : resp->kept[H_RESET2];
+	const char *retry = resp->kept[H_RETRY];
+	long status = resp->status;
 	char when[40] = "", shown[160];
 
-	if (!rem)
-		rem = forge_header(c, "RateLimit-Remaining");
-	if (!reset)
-		reset = forge_header(c, "RateLimit-Reset");
 	forge_clean(shown, sizeof(shown), path);
 	if (status == 429 || (status == 403 && ((rem && isdigit((unsigned char)rem[0]) &&
 						 strtol(rem, NULL, 10) == 0) || retry))) {
@@ -392,37 +300,28 @@ static int forge_status_denial(sg_forge *f, CURL *c, long status, const char *pa
 			    f->name, status, shown, status >= 500 ? " (server error)" : "");
 }
 
-static int forge_curl_denial(sg_forge *f, CURL *c, CURLcode rc, const char *errbuf,
-			     const struct forge_sink *sink, const char *path)
+/* A transfer that brought no answer, as a denial. */
+static int forge_transfer_denial(const sg_forge *f, const sg_http_resp *resp, const char *path)
 {
-	curl_off_t connected = 0;
-	char detail[CURL_ERROR_SIZE], shown[160];
+	char shown[160];
 
-	forge_clean(detail, sizeof(detail), errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	forge_clean(shown, sizeof(shown), path);
-	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
-		if (connected > 0)
-			return sg_error_set(SG_EDENIED, "%s API timed out after %ld ms on %s; raise forge.timeout "
-					    "or try again", f->name, f->total_ms, shown);
+	switch (resp->fail) {
+	case SG_HTTP_TIMEOUT:
+		return sg_error_set(SG_EDENIED, "%s API timed out after %ld ms on %s; raise forge.timeout "
+				    "or try again", f->name, f->total_ms, shown);
+	case SG_HTTP_CONNECT_TIMEOUT:
 		return sg_error_set(SG_EDENIED, "%s API: connect timed out after %ld ms (%s)", f->name,
 				    f->connect_ms, shown);
-	}
-	if (rc == CURLE_FILESIZE_EXCEEDED || (rc == CURLE_WRITE_ERROR && sink->oversize))
+	case SG_HTTP_OVERSIZE:
 		return sg_error_set(SG_EDENIED, "%s API answer to %s is larger than %zu bytes", f->name, shown,
 				    f->max_response);
-	if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+	case SG_HTTP_PROTOCOL:
 		return sg_error_set(SG_EDENIED, "%s API: only http and https are allowed (%s)", f->name, shown);
-	return sg_error_set(SG_EDENIED, "%s API unreachable on %s: %s", f->name, shown, detail);
+	default:
+		return sg_error_set(SG_EDENIED, "%s API unreachable on %s: %s", f->name, shown, resp->detail);
+	}
 }
-
-#define FORGE_SETOPT(opt, val)                                                          \
-	do {                                                                            \
-		if (curl_easy_setopt(c, opt, val) != CURLE_OK) {                        \
-			ret = sg_error_set(SG_ERROR, "libcurl refused option %s", #opt); \
-			goto done;                                                      \
-		}                                                                       \
-	} while (0)
 
 static int forge_evidence(sg_forge *f, const sg_buf *body, const char *path)
 {
@@ -447,68 +346,26 @@ static int forge_evidence(sg_forge *f, const sg_buf *body, const char *path)
 /* One GET of `url`; on 200 the body and the Link next URL (or NULL). */
 static int forge_get_one(sg_forge *f, const char *url, const char *shown, int flags, sg_buf *body, char **next)
 {
-	CURL *c = NULL;
-	struct curl_slist *hdr = NULL, *h;
-	struct forge_sink sink = { body, f->max_response, 0 };
-	char errbuf[CURL_ERROR_SIZE];
-	const char *link, *refused;
-	long status = 0;
-	CURLcode rc;
-	int ret = SG_ERROR;
+	const char *const accept[] = { strcmp(f->name, "GitHub") == 0 ? "Accept: application/vnd.github+json"
+								     : "Accept: application/json", NULL };
+	sg_http_req req = { .url = url, .headers = accept, .bearer = f->token, .connect_ms = f->connect_ms,
+			    .total_ms = f->total_ms, .max_response = f->max_response, .keep = forge_keep };
+	sg_http_resp resp;
+	int ret;
 
-	errbuf[0] = '\0';
-	sg_buf_clear(body);
 	*next = NULL;
 	if (!f->fetched_at[0])
 		forge_now(f->fetched_at, sizeof(f->fetched_at), time(NULL));
-	if (!(c = curl_easy_init()))
-		return sg_error_set(SG_ERROR, "cannot initialise libcurl");
-	if (!(h = curl_slist_append(hdr, strcmp(f->name, "GitHub") == 0 ? "Accept: application/vnd.github+json"
-									  : "Accept: application/json"))) {
-		ret = sg_error_set(SG_ERROR, "out of memory");
-		goto done;
-	}
-	hdr = h;
-	if ((refused = sg_http_harden(c, url, f->connect_ms, f->total_ms)) != NULL) {
-		ret = sg_error_set(SG_ERROR, "libcurl refused option %s", refused);
-		goto done;
-	}
-	FORGE_SETOPT(CURLOPT_HTTPGET, 1L);
-	FORGE_SETOPT(CURLOPT_HTTPHEADER, hdr);
-	FORGE_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_response);
-	FORGE_SETOPT(CURLOPT_WRITEFUNCTION, forge_write);
-	FORGE_SETOPT(CURLOPT_WRITEDATA, &sink);
-	FORGE_SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	FORGE_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-	FORGE_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (f->token) {
-		/* curl builds "Authorization: Bearer TOKEN" and sends it to this host only */
-		FORGE_SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-		FORGE_SETOPT(CURLOPT_XOAUTH2_BEARER, f->token);
-	}
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		ret = forge_curl_denial(f, c, rc, errbuf, &sink, shown);
-		goto done;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		ret = forge_status_denial(f, c, status, shown, flags);
-		goto done;
-	}
-	if ((ret = forge_evidence(f, body, shown)) < 0)
-		goto done;
-	if ((flags & SG_FORGE_PAGINATE) && (link = forge_header(c, "Link")) != NULL) {
-		ret = sg_forge_link_next(next, link);
-		if (ret == SG_ENOTFOUND)
-			ret = SG_OK;
-		if (ret < 0)
-			goto done;
-	}
-	ret = SG_OK;
-done:
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdr);
+	if ((ret = sg_http_perform(&resp, &req, body)) < 0)
+		return ret;
+	if (resp.fail != SG_HTTP_OK)
+		ret = forge_transfer_denial(f, &resp, shown);
+	else if (resp.status != 200)
+		ret = forge_status_denial(f, &resp, shown, flags);
+	else if ((ret = forge_evidence(f, body, shown)) == SG_OK && (flags & SG_FORGE_PAGINATE) &&
+		 resp.kept[H_LINK] && (ret = sg_forge_link_next(next, resp.kept[H_LINK])) == SG_ENOTFOUND)
+		ret = SG_OK;
+	sg_http_resp_release(&resp);
 	return ret;
 }
 
@@ -575,7 +432,7 @@ int sg_forge_get(json_t **out, sg_forge *f, const char *path, int flags)
 		json_decref(page);
 		page = NULL;
 		if (next) {
-			if (!sg_forge_same_origin(next, f->base)) {
+			if (!sg_http_same_origin(next, f->base)) {
 				char n[160];
 
 				forge_clean(n, sizeof(n), next);

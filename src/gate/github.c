@@ -8,6 +8,7 @@
  * github:LOGIN (lowercase). */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/http.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -239,7 +240,7 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 		ret = sg_error_set(SG_EDENIED, "forge.githubRepository must be owner/name");
 		goto done;
 	}
-	if ((ret = sg_forge_escape(&name, slash + 1)) < 0 || (ret = sg_forge_escape(&slash, owner)) < 0)
+	if ((ret = sg_http_escape(&name, slash + 1)) < 0 || (ret = sg_http_escape(&slash, owner)) < 0)
 		goto done;
 	free(owner);
 	owner = slash;
@@ -276,7 +277,7 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 	}
 	if ((ret = sg_forge_get(&reviews, &f, path, SG_FORGE_PAGINATE)) < 0 ||
 	    (ret = sg_github_reviews(out, &approved, ctx->blockers, reviews, pr, pol)) < 0 ||
-	    (ret = sg_forge_escape(&base, nested_str(pr, "base", "ref"))) < 0)
+	    (ret = sg_http_escape(&base, nested_str(pr, "base", "ref"))) < 0)
 		goto done;
 	free(path);
 	if (asprintf(&path, "/repos/%s/%s/branches/%s/protection/required_pull_request_reviews", owner, name,

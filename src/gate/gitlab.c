@@ -13,6 +13,7 @@
  * Reviewers are named gitlab:USERNAME (lowercase). */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,7 +224,7 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 	if ((ret = sg_forge_init(&f, "GitLab", pol->gitlab_api, "GITLAB_TOKEN", pol, &responses)) < 0)
 		return ret;
 	git_oid_tostr(sha, sizeof(sha), ctx->rev);
-	if ((ret = sg_forge_escape(&project, pol->gitlab_project)) < 0 ||
+	if ((ret = sg_http_escape(&project, pol->gitlab_project)) < 0 ||
 	    (ret = path_of(&path, "/projects/%s/repository/commits/%s/merge_requests?per_page=100", project, 0,
 			   sha)) < 0 ||
 	    (ret = sg_forge_get(&mrs, &f, path, SG_FORGE_PAGINATE)) < 0)

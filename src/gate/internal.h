@@ -275,10 +275,6 @@ void sg_forge_release(sg_forge *f);
 int sg_forge_get(json_t **out, sg_forge *f, const char *path, int flags);
 /* The rel="next" target of a Link header (caller frees), SG_ENOTFOUND when none. */
 int sg_forge_link_next(char **out, const char *link);
-/* 1 when both URLs have the same scheme, host and port. */
-int sg_forge_same_origin(const char *a, const char *b);
-/* One URL path segment, percent-encoded (caller frees). */
-int sg_forge_escape(char **out, const char *s);
 /* "prefix" + lowercase login into out; -1 when the login is empty or odd. */
 int sg_forge_identity(char *out, size_t n, const char *prefix, const char *login);
 /* A review that does not count (who may be NULL), with its reason. */

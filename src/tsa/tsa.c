@@ -4,7 +4,6 @@
 #include "core/error.h"
 #include "core/http.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <openssl/asn1.h>
@@ -18,7 +17,6 @@
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,14 +64,6 @@ struct tsa_sink {
 	int oversize;
 };
 
-static pthread_once_t tsa_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode tsa_curl_status = CURLE_FAILED_INIT;
-
-static void tsa_curl_init(void)
-{
-	tsa_curl_status = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* Copy a string that a server controls into a message: printable ASCII only,
  * bounded. */
 static void tsa_clean(char *dst, size_t n, const char *src, size_t srclen)
@@ -95,24 +85,6 @@ static void tsa_limits_from(struct tsa_limits *l, const sg_tsa_config *cfg)
 	if (l->attempts > TSA_MAX_ATTEMPTS)
 		l->attempts = TSA_MAX_ATTEMPTS;
 	l->max_response = cfg->max_response > 0 ? cfg->max_response : TSA_DEF_MAX_RESPONSE;
-}
-
-/* The URL without user:password, for messages and notes (caller frees). */
-static char *tsa_url_public(const char *url)
-{
-	CURLU *u = curl_url();
-	char *s = NULL, *out;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
-		out = strdup(s);
-	else
-		out = strdup(url);
-	curl_free(s);
-	curl_url_cleanup(u);
-	return out;
 }
 
 static void tsa_backoff(int i)
@@ -419,67 +391,40 @@ done:
 
 /* ---- HTTP side --------------------------------------------------------- */
 
-static size_t tsa_write(char *ptr, size_t size, size_t nmemb, void *ud)
+/* A transfer that brought no answer: what to say, and whether to retry. */
+static int tsa_transfer_failure(const sg_http_resp *resp, const struct tsa_limits *lim, char *why, size_t wl)
 {
-	struct tsa_sink *s = ud;
-	size_t n = size * nmemb;
-
-	if (n > s->max - s->body->size) {
-		s->oversize = 1;
-		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-	}
-	if (sg_buf_put(s->body, ptr, n) < 0)
-		return 0;
-	return n;
-}
-
-static int tsa_curl_failure(CURL *c, CURLcode rc, const char *errbuf, const struct tsa_sink *sink,
-			    const struct tsa_limits *lim, char *why, size_t wl)
-{
-	long oserr = 0;
-	curl_off_t connected = 0;
-	char detail[CURL_ERROR_SIZE];
-
-	tsa_clean(detail, sizeof(detail), errbuf[0] ? errbuf : curl_easy_strerror(rc), CURL_ERROR_SIZE);
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
-		if (connected > 0)
-			snprintf(why, wl, "timed out after %ld ms", lim->total_ms);
-		else
-			snprintf(why, wl, "connect timed out after %ld ms", lim->connect_ms);
+	switch (resp->fail) {
+	case SG_HTTP_TIMEOUT:
+		snprintf(why, wl, "timed out after %ld ms", lim->total_ms);
 		return TSA_TRANSIENT;
-	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
-		if (oserr == ECONNREFUSED)
+	case SG_HTTP_CONNECT_TIMEOUT:
+		snprintf(why, wl, "connect timed out after %ld ms", lim->connect_ms);
+		return TSA_TRANSIENT;
+	case SG_HTTP_CONNECT:
+		if (resp->os_errno == ECONNREFUSED)
 			snprintf(why, wl, "connection refused");
 		else
-			snprintf(why, wl, "cannot connect: %s", oserr ? strerror((int)oserr) : detail);
+			snprintf(why, wl, "cannot connect: %s",
+				 resp->os_errno ? strerror((int)resp->os_errno) : resp->detail);
 		return TSA_TRANSIENT;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		snprintf(why, wl, "cannot resolve: %s", detail);
+	case SG_HTTP_RESOLVE:
+		snprintf(why, wl, "cannot resolve: %s", resp->detail);
 		return TSA_TRANSIENT;
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-		snprintf(why, wl, "connection dropped: %s", detail);
+	case SG_HTTP_DROPPED:
+		snprintf(why, wl, "connection dropped: %s", resp->detail);
 		return TSA_TRANSIENT;
-	case CURLE_FILESIZE_EXCEEDED:
+	case SG_HTTP_OVERSIZE:
 		snprintf(why, wl, "response larger than %zu bytes", lim->max_response);
 		return TSA_PERMANENT;
-	case CURLE_WRITE_ERROR:
-		if (sink->oversize)
-			snprintf(why, wl, "response larger than %zu bytes", lim->max_response);
-		else
-			snprintf(why, wl, "out of memory");
+	case SG_HTTP_NOMEM:
+		snprintf(why, wl, "out of memory");
 		return TSA_PERMANENT;
-	case CURLE_UNSUPPORTED_PROTOCOL:
+	case SG_HTTP_PROTOCOL:
 		snprintf(why, wl, "unsupported protocol: only http and https are allowed");
 		return TSA_PERMANENT;
 	default:
-		snprintf(why, wl, "%s", detail);
+		snprintf(why, wl, "%s", resp->detail);
 		return TSA_PERMANENT;
 	}
 }
@@ -493,83 +438,35 @@ static int tsa_content_type_ok(const char *ct)
 	return strncasecmp(ct, TSA_CTYPE, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-#define TSA_SETOPT(opt, val)                                                           \
-	do {                                                                           \
-		if (curl_easy_setopt(c, opt, val) != CURLE_OK) {                       \
-			snprintf(why, wl, "libcurl refused option %s", #opt);          \
-			goto done;                                                     \
-		}                                                                      \
-	} while (0)
-
 /* One POST of the query; TSA_DONE with the body of a 200 answer. */
 static int tsa_post(const char *url, const struct tsa_limits *lim, const struct tsa_query *q,
 		    sg_buf *body, char *why, size_t wl)
 {
-	CURL *c = NULL;
-	struct curl_slist *hdr = NULL, *h;
-	char errbuf[CURL_ERROR_SIZE];
-	struct tsa_sink sink;
-	CURLcode rc;
-	long status = 0;
-	char *ct = NULL, ctc[64];
-	const char *refused;
 	static const char *const headers[] = { "Content-Type: application/timestamp-query",
-					       "Accept: " TSA_CTYPE, "Expect:" };
-	size_t i;
+					       "Accept: " TSA_CTYPE, "Expect:", NULL };
+	sg_http_req req = { .url = url, .headers = headers, .post = q->der, .post_len = q->len,
+			    .connect_ms = lim->connect_ms, .total_ms = lim->total_ms,
+			    .max_response = lim->max_response };
+	sg_http_resp resp;
+	char ctc[64];
 	int ret = TSA_PERMANENT;
 
-	errbuf[0] = '\0';
-	sg_buf_clear(body);
-	sink.body = body;
-	sink.max = lim->max_response;
-	sink.oversize = 0;
-	if (!(c = curl_easy_init())) {
-		snprintf(why, wl, "cannot initialise libcurl");
-		goto done;
+	if (sg_http_perform(&resp, &req, body) < 0) {
+		snprintf(why, wl, "%s", sg_error_last());
+		return TSA_PERMANENT;
 	}
-	for (i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
-		if (!(h = curl_slist_append(hdr, headers[i]))) {
-			snprintf(why, wl, "out of memory");
-			goto done;
-		}
-		hdr = h;
-	}
-	if ((refused = sg_http_harden(c, url, lim->connect_ms, lim->total_ms)) != NULL) {
-		snprintf(why, wl, "libcurl refused option %s", refused);
-		goto done;
-	}
-	TSA_SETOPT(CURLOPT_POST, 1L);
-	TSA_SETOPT(CURLOPT_POSTFIELDS, (const char *)q->der);
-	TSA_SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
-	TSA_SETOPT(CURLOPT_HTTPHEADER, hdr);
-	TSA_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)lim->max_response);
-	TSA_SETOPT(CURLOPT_WRITEFUNCTION, tsa_write);
-	TSA_SETOPT(CURLOPT_WRITEDATA, &sink);
-	TSA_SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	TSA_SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
-	TSA_SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
-
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		ret = tsa_curl_failure(c, rc, errbuf, &sink, lim, why, wl);
-		goto done;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		snprintf(why, wl, "HTTP %ld", status);
-		ret = (status >= 500 || status == 408 || status == 429) ? TSA_TRANSIENT : TSA_PERMANENT;
-		goto done;
-	}
-	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-	if (!tsa_content_type_ok(ct)) {
-		tsa_clean(ctc, sizeof(ctc), ct, strlen(ct));
+	if (resp.fail != SG_HTTP_OK) {
+		ret = tsa_transfer_failure(&resp, lim, why, wl);
+	} else if (resp.status != 200) {
+		snprintf(why, wl, "HTTP %ld", resp.status);
+		ret = (resp.status >= 500 || resp.status == 408 || resp.status == 429) ? TSA_TRANSIENT : TSA_PERMANENT;
+	} else if (!tsa_content_type_ok(resp.content_type)) {
+		tsa_clean(ctc, sizeof(ctc), resp.content_type, strlen(resp.content_type));
 		snprintf(why, wl, "content type %s, not " TSA_CTYPE, ctc);
-		goto done;
+	} else {
+		ret = TSA_DONE;
 	}
-	ret = TSA_DONE;
-done:
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdr);
+	sg_http_resp_release(&resp);
 	return ret;
 }
 
@@ -615,9 +512,8 @@ int sg_tsa_stamp(sg_tsa_token *out, const sg_tsa_config *cfg, const unsigned cha
 	if (!cfg->trust_anchor || !cfg->trust_anchor[0])
 		return sg_error_set(SG_ERROR,
 			"no TSA trust anchor configured; set tsaTrustAnchor to the TSA's CA certificate (PEM)");
-	pthread_once(&tsa_curl_once, tsa_curl_init);
-	if (tsa_curl_status != CURLE_OK)
-		return sg_error_set(SG_ERROR, "cannot initialise libcurl: %s", curl_easy_strerror(tsa_curl_status));
+	if ((ret = sg_http_load()) < 0)
+		return ret;
 	tsa_limits_from(&lim, cfg);
 	sg_buf_init(&body, 0);
 	if ((ret = tsa_store_load(&store, cfg->trust_anchor)) < 0)
@@ -634,10 +530,9 @@ int sg_tsa_stamp(sg_tsa_token *out, const sg_tsa_config *cfg, const unsigned cha
 		why[0] = '\0';
 		r = tsa_try_url(&tok, cfg->urls->v[i], &lim, &q, store, &body, why, sizeof(why), &attempts);
 		free(pub);
-		if (!(pub = tsa_url_public(cfg->urls->v[i]))) {
-			sg_error_set(SG_ERROR, "out of memory");
+		pub = NULL;
+		if (sg_http_url_public(&pub, cfg->urls->v[i]) < 0)
 			goto done;
-		}
 		if (r == TSA_DONE)
 			break;
 		if (sg_buf_printf(&report, "%s%s (%s", report.size ? "; " : "", pub, why) < 0 ||

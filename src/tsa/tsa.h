@@ -1,4 +1,4 @@
-/* RFC 3161 timestamp client over libcurl: URLs tried in order, bounded
+/* RFC 3161 timestamp client over HTTP (core/http.c): URLs tried in order, bounded
  * retries with jittered backoff, connect/total timeouts, response size cap,
  * NOPROXY for loopback; nonce, imprint and the TSA chain verified before a
  * token is returned. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/http.h"
 #include "gate/internal.h"
 
 #define HEAD "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -82,14 +83,14 @@ static void test_link_next(void **state)
 static void test_same_origin(void **state)
 {
 	(void)state;
-	assert_true(sg_forge_same_origin("http://127.0.0.1:8080/a?x", "http://127.0.0.1:8080"));
-	assert_true(sg_forge_same_origin("https://API.github.com/x", "https://api.github.com"));
-	assert_true(sg_forge_same_origin("https://api.github.com:443/x", "https://api.github.com"));
-	assert_false(sg_forge_same_origin("http://127.0.0.2:8080/a", "http://127.0.0.1:8080"));
-	assert_false(sg_forge_same_origin("http://127.0.0.1:8081/a", "http://127.0.0.1:8080"));
-	assert_false(sg_forge_same_origin("http://api.github.com/a", "https://api.github.com"));
-	assert_false(sg_forge_same_origin("https://api.github.com.evil.example/a", "https://api.github.com"));
-	assert_false(sg_forge_same_origin("not a url", "https://api.github.com"));
+	assert_true(sg_http_same_origin("http://127.0.0.1:8080/a?x", "http://127.0.0.1:8080"));
+	assert_true(sg_http_same_origin("https://API.github.com/x", "https://api.github.com"));
+	assert_true(sg_http_same_origin("https://api.github.com:443/x", "https://api.github.com"));
+	assert_false(sg_http_same_origin("http://127.0.0.2:8080/a", "http://127.0.0.1:8080"));
+	assert_false(sg_http_same_origin("http://127.0.0.1:8081/a", "http://127.0.0.1:8080"));
+	assert_false(sg_http_same_origin("http://api.github.com/a", "https://api.github.com"));
+	assert_false(sg_http_same_origin("https://api.github.com.evil.example/a", "https://api.github.com"));
+	assert_false(sg_http_same_origin("not a url", "https://api.github.com"));
 }
 
 static void test_escape_identity(void **state)
@@ -97,7 +98,7 @@ static void test_escape_identity(void **state)
 	char *e = NULL, id[64];
 
 	(void)state;
-	assert_int_equal(sg_forge_escape(&e, "group/sub/name"), 0);
+	assert_int_equal(sg_http_escape(&e, "group/sub/name"), 0);
 	assert_string_equal(e, "group%2Fsub%2Fname");
 	free(e);
 	assert_int_equal(sg_forge_identity(id, sizeof(id), "github:", "Bob-Smith"), 0);
