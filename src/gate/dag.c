@@ -14,7 +14,7 @@
 struct sg_dag {
 	git_repository *repo;
 	git_odb *odb;
-	sg_cgraph *g;
+	const sg_cgraph *g;           /* borrowed: the caller maps it once per run */
 	uint32_t *gmap;               /* graph position -> node index + 1 */
 	sg_dag_node *v;               /* the nodes, in the order met */
 	uint32_t *gpos;               /* each node's graph position, or SG_CGRAPH_NONE */
@@ -38,10 +38,9 @@ static void fast_reads(int on)
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, on ? 0 : 1);
 }
 
-int sg_dag_open(sg_dag **out, git_repository *repo, int use_graph)
+int sg_dag_open(sg_dag **out, git_repository *repo, const sg_cgraph *g)
 {
 	sg_dag *d = calloc(1, sizeof(*d));
-	int err;
 
 	if (!d)
 		return sg_error_set(SG_ERROR, "out of memory");
@@ -51,10 +50,7 @@ int sg_dag_open(sg_dag **out, git_repository *repo, int use_graph)
 		free(d);
 		return sg_error_set(SG_ERROR, "cannot open the object database: %s", git_error_last()->message);
 	}
-	if (use_graph && (err = sg_cgraph_open(&d->g, repo)) < 0 && err != SG_ENOTFOUND) {
-		sg_dag_free(d);
-		return err;
-	}
+	d->g = g;
 	if (d->g && !(d->gmap = calloc(sg_cgraph_count(d->g), sizeof(*d->gmap)))) {
 		sg_dag_free(d);
 		return sg_error_set(SG_ERROR, "out of memory");
@@ -71,7 +67,6 @@ void sg_dag_free(sg_dag *d)
 	if (d->odb)
 		fast_reads(0);
 	git_odb_free(d->odb);
-	sg_cgraph_free(d->g);
 	free(d->gmap);
 	free(d->v);
 	free(d->gpos);

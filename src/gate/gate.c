@@ -150,11 +150,25 @@ out:
 	return SG_OK;
 }
 
+/* The commit-graph, mapped once for every walk of this evaluation; NULL
+ * when there is none that can be used (the walks read objects). */
+static int open_graph(sg_cgraph **out, git_repository *repo)
+{
+	int err = sg_cgraph_open(out, repo);
+
+	if (err == SG_ENOTFOUND) {
+		*out = NULL;
+		return SG_OK;
+	}
+	return err;
+}
+
 int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy *pol,
 		     const char *rev, const sg_gate_opts *opts)
 {
 	static const sg_gate_opts none = { 0, 0 };
 	sg_branch_verdict bv = { 0 };
+	sg_cgraph *graph = NULL;
 	sg_review_tally tally = SG_REVIEW_TALLY_INIT;
 	sg_rule *rule;
 	int ret = SG_EDENIED, err, allowed;
@@ -174,9 +188,11 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 		goto done;
 	}
 	git_oid_tostr(out->commit, sizeof(out->commit), &out->commit_id);
+	if ((ret = open_graph(&graph, repo)) < 0)
+		goto done;
 
 	rule = add_rule(out, "protected-branch");
-	err = sg_gate_branch_rule(&bv, repo, pol, &out->commit_id);
+	err = sg_gate_branch_rule(&bv, repo, graph, pol, &out->commit_id);
 	if (err == SG_OK) {
 		rule->ok = bv.ok;
 		rule->evidence = bv.evidence;
@@ -190,7 +206,7 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 	}
 
 	rule = add_rule(out, "reviews");
-	err = sg_gate_reviews_rule(rule, &tally, repo, pol, &out->commit_id,
+	err = sg_gate_reviews_rule(rule, &tally, repo, graph, pol, &out->commit_id,
 				   bv.ok && bv.has_merge ? &bv.merge : NULL);
 	if (err < 0 && (ret = rule_denied_by(rule, err)) < 0)
 		goto done;
@@ -221,6 +237,7 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 		goto done;
 	ret = allowed ? SG_OK : sg_error_set(SG_EDENIED, "%s", out->denial);
 done:
+	sg_cgraph_free(graph);
 	sg_branch_verdict_release(&bv);
 	sg_review_tally_release(&tally);
 	return ret;

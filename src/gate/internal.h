@@ -64,8 +64,9 @@ typedef struct sg_dag_node {
 /* Room for one more element in *v (doubling from `first`, as a size_t
  * count in *alloc); SG_ERROR when out of memory. */
 int sg_dag_reserve(void **v, size_t *alloc, size_t n, size_t first, size_t size);
-/* use_graph: read commits from the commit-graph where it has them. */
-int sg_dag_open(sg_dag **out, git_repository *repo, int use_graph);
+/* g: the commit-graph to read commits from where it has them (borrowed;
+ * it must outlive the table), or NULL to read objects only. */
+int sg_dag_open(sg_dag **out, git_repository *repo, const sg_cgraph *g);
 void sg_dag_free(sg_dag *d);
 /* The node of a commit, created unparsed when new. */
 int sg_dag_lookup(uint32_t *idx, sg_dag *d, const git_oid *id);
@@ -104,13 +105,17 @@ typedef struct sg_reach {
  * and the merge only as `flags` ask. Generation numbers from the commit-
  * graph prune every walk; without them, the chain is read to the root and
  * reachability is git's paint_down_to_common (commit-date order, exact). */
-int sg_reach_judge(sg_reach *out, git_repository *repo, const git_oid *tip, const git_oid *rev, int flags);
+/* g: the commit-graph (sg_cgraph_open, once per run) or NULL; a graph that
+ * contradicts itself is left for the objects. */
+int sg_reach_judge(sg_reach *out, git_repository *repo, const sg_cgraph *g, const git_oid *tip,
+		   const git_oid *rev, int flags);
 /* The commits a merge brings in, as `git rev-list MERGE^1..MERGE` lists them
  * (MERGE itself left out), newest generation first; at most max + 1 (so the
  * caller can tell "more than max"). *out is malloc'd. Exact with generation
  * numbers; without them in commit-date order, as git's is. SG_EDENIED when
  * the history ends early (shallow). */
-int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max);
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const sg_cgraph *g, const git_oid *merge,
+		    size_t max);
 
 /* ---- protected branch ---- */
 typedef struct sg_branch_verdict {
@@ -122,8 +127,9 @@ typedef struct sg_branch_verdict {
 	int first_parent;        /* REV is on the first-parent chain */
 } sg_branch_verdict;
 
-int sg_gate_branch_rule(sg_branch_verdict *out, git_repository *repo, const sg_policy *pol,
-			const git_oid *rev);
+/* g: the commit-graph (borrowed) or NULL. */
+int sg_gate_branch_rule(sg_branch_verdict *out, git_repository *repo, const sg_cgraph *g,
+			const sg_policy *pol, const git_oid *rev);
 void sg_branch_verdict_release(sg_branch_verdict *v);
 
 /* ---- reviews ---- */
@@ -164,7 +170,7 @@ void sg_authors_release(sg_authors *a);
 int sg_authors_add(sg_authors *a, const char *id, const char *role);
 /* Authors and committers of REV, and for a merge of every commit in
  * REV^1..REV (at most SG_AUTHOR_WALK_MAX, else SG_EDENIED). */
-int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev);
+int sg_authors_collect(sg_authors *out, git_repository *repo, const sg_cgraph *g, const git_oid *rev);
 
 /* "Name <email>", "<email>" or a bare email -> lowercase email (caller frees).
  * SG_ENOTFOUND when the value holds no email. */
@@ -222,7 +228,7 @@ int sg_gate_count_reviews(sg_review_tally *out, const sg_review_list *l, const s
 void sg_review_tally_release(sg_review_tally *t);
 
 /* The reviews rule: collect from every configured source, count, judge. */
-int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo,
+int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_cgraph *g,
 			 const sg_policy *pol, const git_oid *rev, const git_oid *merge);
 
 /* ---- signed approvals (approvals.c) ---- */

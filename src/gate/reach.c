@@ -68,7 +68,7 @@ static void short_id(char *out, const git_oid *id)
 	git_oid_tostr(out, 8, id);
 }
 
-static int judge_ref(sg_branch_verdict *v, git_repository *repo, const sg_policy *pol,
+static int judge_ref(sg_branch_verdict *v, git_repository *repo, const sg_cgraph *g, const sg_policy *pol,
 		     const char *refname, const git_oid *rev)
 {
 	sg_reach r;
@@ -82,7 +82,7 @@ static int judge_ref(sg_branch_verdict *v, git_repository *repo, const sg_policy
 		return sg_error_set(SG_EDENIED, "cannot resolve %s: %s", refname, git_error_last()->message);
 	/* The merge is searched only when the rule reports it (and the reviews
 	 * read it): under firstParent the chain has already decided. */
-	if ((ret = sg_reach_judge(&r, repo, &tip, rev,
+	if ((ret = sg_reach_judge(&r, repo, g, &tip, rev,
 				  SG_REACH_ANY | (pol->first_parent ? 0 : SG_REACH_MERGE))) < 0)
 		goto done;
 	v->ok = 0;
@@ -145,8 +145,8 @@ static int join_globs(sg_buf *b, const sg_strlist *l)
 	return err;
 }
 
-int sg_gate_branch_rule(sg_branch_verdict *out, git_repository *repo, const sg_policy *pol,
-			const git_oid *rev)
+int sg_gate_branch_rule(sg_branch_verdict *out, git_repository *repo, const sg_cgraph *g,
+			const sg_policy *pol, const git_oid *rev)
 {
 	sg_strlist refs = SG_STRLIST_INIT;
 	sg_buf prefix = SG_BUF_INIT, ev = SG_BUF_INIT;
@@ -172,7 +172,7 @@ int sg_gate_branch_rule(sg_branch_verdict *out, git_repository *repo, const sg_p
 		goto done;
 	}
 	for (i = 0; i < refs.n; i++) {
-		if ((ret = judge_ref(&v, repo, pol, refs.v[i], rev)) < 0)
+		if ((ret = judge_ref(&v, repo, g, pol, refs.v[i], rev)) < 0)
 			goto done;
 		if (v.ok) {
 			*out = v;

@@ -426,8 +426,8 @@ done:
 	return err;
 }
 
-static int judge_once(sg_reach *r, git_repository *repo, const git_oid *tip, const git_oid *rev, int flags,
-		      int use_graph)
+static int judge_once(sg_reach *r, git_repository *repo, const sg_cgraph *g, const git_oid *tip,
+		      const git_oid *rev, int flags)
 {
 	walk w = { 0 };
 	int err;
@@ -435,7 +435,7 @@ static int judge_once(sg_reach *r, git_repository *repo, const git_oid *tip, con
 	memset(r, 0, sizeof(*r));
 	w.r = r;
 	w.flags = flags;
-	if ((err = sg_dag_open(&w.d, repo, use_graph)) < 0)
+	if ((err = sg_dag_open(&w.d, repo, g)) < 0)
 		return err;
 	r->used_graph = sg_dag_used_graph(w.d);
 	if ((err = sg_dag_lookup(&w.tip, w.d, tip)) < 0 || (err = sg_dag_lookup(&w.rev, w.d, rev)) < 0)
@@ -463,13 +463,14 @@ done:
 	return err;
 }
 
-int sg_reach_judge(sg_reach *out, git_repository *repo, const git_oid *tip, const git_oid *rev, int flags)
+int sg_reach_judge(sg_reach *out, git_repository *repo, const sg_cgraph *g, const git_oid *tip,
+		   const git_oid *rev, int flags)
 {
 	sg_reach r;
-	int err = judge_once(&r, repo, tip, rev, flags, 1);
+	int err = judge_once(&r, repo, g, tip, rev, flags);
 
 	if (err == SG_ERETRY)  /* the commit-graph contradicts itself: read the objects */
-		err = judge_once(&r, repo, tip, rev, flags, 0);
+		err = judge_once(&r, repo, NULL, tip, rev, flags);
 	if (err < 0)
 		return err;
 	*out = r;
@@ -506,7 +507,7 @@ static int merged_full(const walk *w)
 	return m->n > m->max;
 }
 
-static int merged_once(merged_ctx *m, git_repository *repo, const git_oid *merge, int use_graph)
+static int merged_once(merged_ctx *m, git_repository *repo, const sg_cgraph *g, const git_oid *merge)
 {
 	sg_reach r = { 0 };
 	pq q = { .done = MARK_P1 };  /* stop once only the first parent's history is queued */
@@ -514,7 +515,7 @@ static int merged_once(merged_ctx *m, git_repository *repo, const git_oid *merge
 	int err;
 
 	m->w.r = &r;
-	if ((err = sg_dag_open(&m->w.d, repo, use_graph)) < 0)
+	if ((err = sg_dag_open(&m->w.d, repo, g)) < 0)
 		return err;
 	if ((err = sg_dag_lookup(&m->merge, m->w.d, merge)) < 0 || (err = sg_dag_parse(m->w.d, m->merge)) < 0)
 		goto done;
@@ -538,19 +539,20 @@ done:
 	return err;
 }
 
-int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max)
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const sg_cgraph *g, const git_oid *merge,
+		    size_t max)
 {
 	merged_ctx m;
 	int err;
 
 	memset(&m, 0, sizeof(m));
 	m.max = max;
-	err = merged_once(&m, repo, merge, 1);
+	err = merged_once(&m, repo, g, merge);
 	if (err == SG_ERETRY) {  /* the commit-graph contradicts itself: read the objects */
 		free(m.ids);
 		memset(&m, 0, sizeof(m));
 		m.max = max;
-		err = merged_once(&m, repo, merge, 0);
+		err = merged_once(&m, repo, NULL, merge);
 	}
 	if (err < 0) {
 		free(m.ids);

@@ -14,10 +14,11 @@
 int main(int argc, char **argv)
 {
 	git_repository *repo = NULL;
+	sg_cgraph *graph = NULL;
 	git_oid tip, rev;
 	sg_reach r;
 	char line[128], hex[GIT_OID_HEXSZ + 1];
-	int ret = 1;
+	int ret = 1, err;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: reach-judge REPO TIP < ids\n");
@@ -28,13 +29,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "reach-judge: cannot open %s at %s\n", argv[1], argv[2]);
 		goto done;
 	}
+	/* as the gate does: the graph mapped once for every walk */
+	if ((err = sg_cgraph_open(&graph, repo)) < 0 && err != SG_ENOTFOUND) {
+		fprintf(stderr, "reach-judge: %s\n", sg_error_last());
+		goto done;
+	}
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (git_oid_fromstr(&rev, line) < 0) {
 			fprintf(stderr, "reach-judge: not an id: %s\n", line);
 			goto done;
 		}
-		if (sg_reach_judge(&r, repo, &tip, &rev, SG_REACH_ANY | SG_REACH_MERGE) < 0) {
+		if (sg_reach_judge(&r, repo, graph, &tip, &rev, SG_REACH_ANY | SG_REACH_MERGE) < 0) {
 			fprintf(stderr, "reach-judge: %s: %s\n", line, sg_error_last());
 			goto done;
 		}
@@ -46,6 +52,7 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 done:
+	sg_cgraph_free(graph);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return ret;
