@@ -203,6 +203,40 @@ static int sg_fsync_dir(const char *dir, const char *path)
 	return ret;
 }
 
+int sg_file_sync_fs(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), ret = SG_OK;
+
+	if (fd < 0)
+		return sg_error_set(SG_ERROR, "cannot open %s to sync its file system: %s", path, strerror(errno));
+	if (syncfs(fd) < 0)
+		ret = sg_error_set(SG_ERROR, "cannot sync the file system of %s: %s", path, strerror(errno));
+	close(fd);
+	return ret;
+}
+
+int sg_file_sync_path(const char *path)
+{
+	char *dir = NULL;
+	const char *base;
+	int fd, ret;
+
+	if ((ret = sg_path_split(path, &dir, &base)) < 0)
+		goto done;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		ret = sg_error_set(SG_ERROR, "cannot open %s to sync it: %s", path, strerror(errno));
+		goto done;
+	}
+	if (fsync(fd) < 0)
+		ret = sg_error_set(SG_ERROR, "cannot sync %s: %s", path, strerror(errno));
+	close(fd);
+	if (ret == SG_OK)
+		ret = sg_fsync_dir(dir, path);
+done:
+	free(dir);
+	return ret;
+}
+
 int sg_outfile_open(sg_outfile *o, const char *final_path, mode_t mode)
 {
 	int ret = SG_ERROR, fd = -1;
@@ -333,40 +367,37 @@ done:
  * fsync per file. */
 #define SG_OUTFILES_SYNCFS_MIN 8
 
-static int sg_outfiles_syncfs(sg_outfile *const *v, size_t n)
+/* Make v[i] durable: nothing when its file system is `synced`, an fsync
+ * for a few files, else a syncfs unless the previous one synced its file
+ * system (batches write to one or two folders: a linear check is enough). */
+static int outfile_sync(sg_outfile *o, int many, const dev_t *synced, dev_t *last, int *have_last)
 {
-	struct stat st, prev;
-	size_t i;
-	int have_prev = 0;
+	struct stat st;
 
-	for (i = 0; i < n; i++) {
-		if (v[i]->fd < 0 || fstat(v[i]->fd, &st) < 0)
-			continue;
-		if (have_prev && st.st_dev == prev.st_dev)
-			continue; /* batches write to one or two folders: a linear check is enough */
-		if (syncfs(v[i]->fd) < 0)
-			return sg_write_error(v[i], errno);
-		prev = st;
-		have_prev = 1;
-	}
+	if (fstat(o->fd, &st) < 0)
+		return sg_write_error(o, errno);
+	if ((synced && st.st_dev == *synced) || (many && *have_last && st.st_dev == *last))
+		return SG_OK;
+	if (!many)
+		return fsync(o->fd) < 0 ? sg_write_error(o, errno) : SG_OK;
+	if (syncfs(o->fd) < 0)
+		return sg_write_error(o, errno);
+	*last = st.st_dev;
+	*have_last = 1;
 	return SG_OK;
 }
 
-int sg_outfiles_finish(sg_outfile *const *v, size_t n)
+int sg_outfiles_finish(sg_outfile *const *v, size_t n, const dev_t *synced)
 {
+	dev_t last = 0;
 	size_t i;
-	int ret = SG_OK;
+	int have_last = 0, ret = SG_OK;
 
-	if (n < SG_OUTFILES_SYNCFS_MIN) {
-		for (i = 0; i < n && ret == SG_OK; i++)
-			if (v[i]->fd >= 0)
-				ret = sg_outfile_finish(v[i]);
-		return ret;
-	}
-	ret = sg_outfiles_syncfs(v, n);
 	for (i = 0; i < n; i++) {
 		if (v[i]->fd < 0)
 			continue;
+		if (ret == SG_OK)
+			ret = outfile_sync(v[i], n >= SG_OUTFILES_SYNCFS_MIN, synced, &last, &have_last);
 		if (close(v[i]->fd) < 0 && ret == SG_OK && errno != EINTR)
 			ret = sg_write_error(v[i], errno);
 		v[i]->fd = -1;

@@ -61,10 +61,20 @@ void sg_outfile_discard(sg_outfile *o, int unpublish);
 void sg_outfile_release(sg_outfile *o);
 
 /* Batches. Finish (make durable and close) every written output: an fsync
- * each for a few files, one syncfs per filesystem for many. */
-int sg_outfiles_finish(sg_outfile *const *v, size_t n);
+ * each for a few files, one syncfs per filesystem for many. Outputs on the
+ * file system `synced` (NULL: none) are only closed: the caller synced it
+ * (syncfs) after they were written. */
+int sg_outfiles_finish(sg_outfile *const *v, size_t n, const dev_t *synced);
 /* Rename every finished output into place, then sync each folder once. */
 int sg_outfiles_publish(sg_outfile *const *v, size_t n);
+
+/* Durability barriers for records outside sg_outfile (git objects, refs).
+ * sg_file_sync_fs: syncfs(2) of the file system holding `path` (a folder
+ * or file): everything written there so far is on disk when it returns.
+ * sg_file_sync_path: fsync `path` and then its folder (its data and its
+ * name). Both SG_ERROR with the path and the reason. */
+int sg_file_sync_fs(const char *path);
+int sg_file_sync_path(const char *path);
 
 /* An anonymous in-memory file (memfd, close-on-exec) holding `data`, at
  * offset 0, for bytes that are not a file (git's tag payload) but go

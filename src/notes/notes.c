@@ -3,6 +3,7 @@
  * not compare-and-swap and loses notes under concurrency). */
 #include "notes/notes.h"
 #include "core/error.h"
+#include "core/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -289,6 +290,49 @@ done:
 	return ret;
 }
 
+static int objects_dir(sg_buf *out, git_repository *repo)
+{
+	return sg_buf_printf(out, "%sobjects", git_repository_commondir(repo));
+}
+
+int sg_notes_objects_fs(dev_t *dev, git_repository *repo)
+{
+	sg_buf dir = SG_BUF_INIT;
+	struct stat st;
+	int ret;
+
+	if ((ret = objects_dir(&dir, repo)) == SG_OK && stat(dir.ptr, &st) < 0)
+		ret = sg_error_set(SG_ERROR, "cannot stat %s: %s", dir.ptr, strerror(errno));
+	if (ret == SG_OK && dev)
+		*dev = st.st_dev;
+	sg_buf_dispose(&dir);
+	return ret;
+}
+
+int sg_notes_sync_objects(git_repository *repo)
+{
+	sg_buf dir = SG_BUF_INIT;
+	int ret;
+
+	if ((ret = objects_dir(&dir, repo)) == SG_OK)
+		ret = sg_file_sync_fs(dir.ptr);
+	sg_buf_dispose(&dir);
+	return ret;
+}
+
+/* After the ref moved: its loose file and folder on disk (libgit2 writes
+ * a loose ref, lock + rename, without fsync). */
+static int sync_ref(git_repository *repo, const char *notes_ref)
+{
+	sg_buf path = SG_BUF_INIT;
+	int ret;
+
+	if ((ret = sg_buf_printf(&path, "%s%s", git_repository_commondir(repo), notes_ref)) == SG_OK)
+		ret = sg_file_sync_path(path.ptr);
+	sg_buf_dispose(&path);
+	return ret;
+}
+
 /* One attempt: read the ref and the note, write old + add as a new notes
  * commit (the old text kept byte for byte, whatever it holds -- a NUL
  * byte, binary text -- followed by the blank line that makes `add` a
@@ -335,6 +379,14 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 		ret = git_fail("cannot write the notes commit");
 		goto done;
 	}
+	/* Crash safety: libgit2 does not fsync (GIT_OPT_ENABLE_FSYNC_GITDIR is
+	 * off), and on a file system without a journal nothing orders the
+	 * writes. The objects (and whatever the caller wrote before, e.g. the
+	 * batch's temp signatures) go to disk before the ref can name them;
+	 * the ref goes to disk before we return, so the caller's renames that
+	 * publish signatures come after their record is durable. */
+	if ((ret = sg_notes_sync_objects(repo)) < 0)
+		goto done;
 	/* Compare-and-swap under the ref's lock. For a ref that does not exist
 	 * yet the expected old id is all zeros: libgit2 then creates it only if
 	 * it is still absent. (git_reference_create with force=0 checks
@@ -348,7 +400,7 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 				 : git_fail(notes_ref);
 		goto done;
 	}
-	ret = SG_OK;
+	ret = sync_ref(repo, notes_ref);
 done:
 	git_reference_free(newref);
 	git_tree_free(tree);

@@ -6,6 +6,7 @@
 
 #include <git2.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "core/buf.h"
 #include "core/strlist.h"
@@ -120,13 +121,25 @@ const char *sg_event_signer(const sg_event *ev);
  * git_reference_create_matching). `message` is the notes commit message.
  * The old note is kept byte for byte (a prefix of the new one, as the
  * server hook requires), a bad paragraph in it included, and the events
- * start a paragraph of their own (sg_notes_paragraph_break). */
+ * start a paragraph of their own (sg_notes_paragraph_break).
+ * Durable when it returns SG_OK (sg_notes_sync_objects, then the ref moves,
+ * then sg_notes_sync_ref): a crash never leaves the ref naming objects
+ * that were lost, and a caller that publishes files after this call never
+ * publishes them before their record is on disk. */
 int sg_notes_append(git_repository *repo, const char *notes_ref, const git_oid *commit,
 		    const sg_event *events, size_t n, const char *message);
 /* Same, with raw paragraph text (used by approvals): trailing whitespace
  * trimmed, must not be empty. */
 int sg_notes_append_text(git_repository *repo, const char *notes_ref, const git_oid *commit,
 			 const char *text, const char *message);
+
+/* The file system that holds the repository's objects: synced (syncfs)
+ * after a note's objects are written and before its ref moves, so that
+ * everything written there before the append -- the note's objects, and
+ * a caller's temp files on the same file system -- is on disk before the
+ * record can be seen. `dev` (may be NULL) gets that file system's id. */
+int sg_notes_objects_fs(dev_t *dev, git_repository *repo);
+int sg_notes_sync_objects(git_repository *repo);
 
 /* What to write after a note's text `text` so that what follows starts a
  * paragraph of its own, the text kept byte for byte: "" (empty, or it

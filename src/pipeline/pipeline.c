@@ -440,28 +440,36 @@ static sg_outfile **outfiles(const sg_run *run, size_t *n)
 	return v;
 }
 
-static int each_outfiles(sg_run *run, int (*fn)(sg_outfile *const *, size_t))
+/* fn over every output; `finish`: sg_outfiles_finish with the repository's
+ * file system as synced (the record synced it after the writes). */
+static int each_outfiles(sg_run *run, int finish)
 {
 	size_t n;
 	sg_outfile **v = outfiles(run, &n);
-	int err;
+	dev_t repo_fs;
+	int err = SG_OK;
 
 	if (!v)
 		return sg_error_set(SG_ERROR, "out of memory");
-	err = fn(v, n);
+	if (!finish)
+		err = sg_outfiles_publish(v, n);
+	else if ((err = sg_notes_objects_fs(&repo_fs, run->repo)) == SG_OK)
+		err = sg_outfiles_finish(v, n, &repo_fs);
 	free(v);
 	return err;
 }
 
-/* Make the temporary outputs durable before anything refers to them. */
+/* The temporary outputs are durable before they are renamed. Those on the
+ * repository's file system already are: the record's syncfs came after
+ * they were written (sg_notes_append); others are synced here. */
 static int step_sync(sg_run *run)
 {
-	return each_outfiles(run, sg_outfiles_finish);
+	return each_outfiles(run, 1);
 }
 
 static int step_publish(sg_run *run)
 {
-	return each_outfiles(run, sg_outfiles_publish);
+	return each_outfiles(run, 0);
 }
 
 char *sg_pipeline_identity(git_repository *repo)
@@ -594,9 +602,16 @@ static const struct {
 	/* provenance never moves: nothing recorded for another commit is signed or overwritten */
 	{ "provenance", sg_run_check_provenance }, { "sign", step_sign },
 	{ "attest", step_attest },
-	{ "stale", step_stale }, { "write", step_write }, { "sync", step_sync },
-	/* No signature is published without its record: record, then publish. */
-	{ "record", step_record }, { "audit", step_audit }, { "publish", step_publish },
+	/* No signature is published without its record, none half-written,
+	 * and after exit 0 both survive a crash. The barriers, in order:
+	 * record (sg_notes_append) syncs the repository's file system after
+	 * the temp outputs and the note's objects are written and before the
+	 * ref moves, then fsyncs the ref; sync makes temp outputs on other
+	 * file systems durable; publish renames, then fsyncs each folder. A
+	 * crash before publish leaves only hidden temp files (removed by a
+	 * later run, step stale) and at most a record without its files. */
+	{ "stale", step_stale }, { "write", step_write }, { "record", step_record },
+	{ "sync", step_sync }, { "audit", step_audit }, { "publish", step_publish },
 };
 
 int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
