@@ -30,6 +30,8 @@ struct sg_attest_note {
 	char commit[GIT_OID_HEXSZ + 1];
 	sg_event *paras;
 	size_t n;
+	unsigned char (*pkey)[32];  /* each paragraph's digest, computed on first use */
+	char *pkey_done;
 };
 
 int sg_attest_ctx_new(sg_attest_ctx **out, const sg_policy *pol)
@@ -83,6 +85,8 @@ void sg_attest_note_free(sg_attest_note *n)
 	if (!n)
 		return;
 	sg_events_free(n->paras, n->n);
+	free(n->pkey);
+	free(n->pkey_done);
 	free(n);
 }
 
@@ -109,17 +113,20 @@ static void remember(sg_attest_ctx *c, sg_att_summary *s)
 /* The summary of paragraph `para`: each paragraph by its own digest (two
  * copies of an envelope with other certificates are two paragraphs, so a
  * forged copy read first cannot spoil the genuine one's verdict). */
-static int summary_of(const sg_att_summary **out, sg_attest_note *n, const sg_event *para)
+static int summary_of(const sg_att_summary **out, sg_attest_note *n, size_t i)
 {
 	sg_attest_ctx *c = n->c;
+	const sg_event *para = &n->paras[i];
 	sg_att_summary *s, *prev = NULL;
-	unsigned char key[32];
 	int err;
 
-	if ((err = sg_att_para_key(key, para)) < 0)
+	if (!n->pkey && (!(n->pkey = calloc(n->n, sizeof(*n->pkey))) || !(n->pkey_done = calloc(n->n, 1))))
+		return sg_error_set(SG_ERROR, "out of memory");
+	if (!n->pkey_done[i] && (err = sg_att_para_key(n->pkey[i], para)) < 0)
 		return err;
+	n->pkey_done[i] = 1;
 	for (s = c->sums; s; prev = s, s = s->next)
-		if (memcmp(s->pkey, key, sizeof(key)) == 0) {
+		if (memcmp(s->pkey, n->pkey[i], sizeof(s->pkey)) == 0) {
 			if (prev) { /* most recent first */
 				prev->next = s->next;
 				s->next = c->sums;
@@ -189,11 +196,11 @@ static void say(sg_attest_verdict *out, sg_attest_ctx *c, const char *fmt, ...)
 }
 
 /* The event against one attestation paragraph named by its sha. */
-static int judge_by(sg_attest_verdict *out, sg_attest_note *n, const sg_event *para, const sg_event *ev,
+static int judge_by(sg_attest_verdict *out, sg_attest_note *n, size_t para, const sg_event *ev,
 		    const char *sha)
 {
 	sg_attest_ctx *c = n->c;
-	const sg_att_summary *s;
+	const sg_att_summary *s = NULL;
 	const sg_att_pv *pv;
 	const sg_profile *prof;
 	const char *why, *pname = NULL;
@@ -246,7 +253,7 @@ int sg_attest_judge(sg_attest_verdict *out, sg_attest_note *n, const sg_event *e
 	for (i = 0; i < n->n; i++) {
 		if (!(v = sg_event_get(&n->paras[i], SG_ATTEST_SHA_KEY)) || strcasecmp(v, sha) != 0)
 			continue;
-		if ((err = judge_by(out, n, &n->paras[i], ev, sha)) < 0)
+		if ((err = judge_by(out, n, i, ev, sha)) < 0)
 			return err;
 		if (out->attested)
 			break;
@@ -273,7 +280,7 @@ int sg_attest_judge_at(sg_attest_verdict *out, sg_attest_ctx *c, git_repository 
 
 	if (!sg_event_get(ev, SG_ATTEST_SHA_KEY)) {
 		/* nothing to look up: judged without reading the note */
-		sg_attest_note none = { c, "", NULL, 0 };
+		sg_attest_note none = { c, "", NULL, 0, NULL, NULL };
 		return sg_attest_judge(out, &none, ev);
 	}
 	if (!c->last || !c->last_ref || strcmp(c->last_ref, notes_ref) != 0 ||
