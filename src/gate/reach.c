@@ -30,8 +30,46 @@ static int ref_prefix(sg_buf *prefix, const sg_policy *pol)
 	return sg_buf_puts(prefix, "refs/heads/");
 }
 
-/* The protected refs that exist, sorted; symbolic refs (origin/HEAD) skipped. */
-static int list_protected(sg_strlist *out, git_repository *repo, const sg_policy *pol, const char *prefix)
+/* A pattern with no glob character names one ref (fnmatch matches it only). */
+static int all_literal(const sg_strlist *globs)
+{
+	size_t i;
+
+	for (i = 0; i < globs->n; i++)
+		if (strpbrk(globs->v[i], "*?[\\"))
+			return 0;
+	return 1;
+}
+
+/* Literal patterns: each ref looked up by name, not every ref of the
+ * repository read (tags, remotes, loose refs) to find them. */
+static int lookup_protected(sg_strlist *out, git_repository *repo, const sg_policy *pol, const char *prefix)
+{
+	git_reference *ref = NULL;
+	sg_buf name = SG_BUF_INIT;
+	size_t i;
+	int ret = SG_OK, err;
+
+	for (i = 0; ret == SG_OK && i < pol->protected_branch.n; i++) {
+		sg_buf_clear(&name);
+		if ((ret = sg_buf_printf(&name, "%s%s", prefix, pol->protected_branch.v[i])) < 0)
+			break;
+		err = git_reference_lookup(&ref, repo, name.ptr);
+		if (err == GIT_ENOTFOUND || err == GIT_EINVALIDSPEC)
+			continue;
+		if (err < 0)
+			ret = sg_error_set(SG_ERROR, "cannot read %s: %s", name.ptr, git_error_last()->message);
+		else if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			ret = sg_strlist_add_unique(out, name.ptr, 0);
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	sg_buf_dispose(&name);
+	return ret;
+}
+
+/* Globs: every ref of the repository, matched. */
+static int iterate_protected(sg_strlist *out, git_repository *repo, const sg_policy *pol, const char *prefix)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
@@ -54,12 +92,21 @@ static int list_protected(sg_strlist *out, git_repository *repo, const sg_policy
 		ret = sg_error_set(SG_ERROR, "cannot list references: %s", git_error_last()->message);
 		goto done;
 	}
-	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	ret = SG_OK;
 done:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
+	return ret;
+}
+
+/* The protected refs that exist, sorted; symbolic refs (origin/HEAD) skipped. */
+static int list_protected(sg_strlist *out, git_repository *repo, const sg_policy *pol, const char *prefix)
+{
+	int ret = all_literal(&pol->protected_branch) ? lookup_protected(out, repo, pol, prefix)
+						       : iterate_protected(out, repo, pol, prefix);
+
+	if (ret == SG_OK && out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return ret;
 }
 

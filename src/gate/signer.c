@@ -65,7 +65,8 @@ int sg_gate_signer_rule(sg_rule *rule, char **signer, git_repository *repo, cons
 	rule->ok = 0;
 	if ((ret = git_email(&email, repo)) < 0 && ret != SG_ENOTFOUND)
 		goto done;
-	if ((ret = sg_gate_os_user(&user)) < 0)
+	/* The OS account (a passwd lookup) only where it is shown or matched. */
+	if ((!email || pol->signer.n) && (ret = sg_gate_os_user(&user)) < 0)
 		goto done;
 	if (!pol->signer.n) {
 		ok = 1;

@@ -77,6 +77,29 @@ check "json: allowed true, 3 rules, reviewer" sh -c "jq -e '.allowed == true and
 expect 3 "--json denied" -- sg check --json feature
 check "json: allowed false, denial decision" sh -c "jq -e '.allowed == false and (.decision | startswith(\"denied: \")) and .rules[0].ok == false and .rules[0].rule == \"protected-branch\"' '$TRASH/out' >/dev/null"
 
+# A protected branch named without a glob is looked up by its name, not
+# found by reading every ref: the same verdicts as a glob that matches it.
+# A symbolic ref is not a branch to judge against, either way.
+git -C r symbolic-ref refs/heads/release refs/heads/feature
+printf '[gate]\n\tprotectedBranch = release\n\trequiredReviews = 0\n' >"$TRASH/literal"
+printf '[gate]\n\tprotectedBranch = releas[e]\n\trequiredReviews = 0\n' >"$TRASH/glob"
+expect 3 "a literal protected name that is a symbolic ref names no branch" -- sg --policy "$TRASH/literal" check feature
+grep_out "no branch matches gate.protectedBranch (release) under refs/heads/" "says none matches"
+expect 3 "the same with a glob" -- sg --policy "$TRASH/glob" check feature
+grep_out "no branch matches gate.protectedBranch (releas\[e\])" "says none matches"
+git -C r symbolic-ref --delete refs/heads/release
+git -C r branch release feature
+expect 0 "once release is a branch, the literal name finds it" -- sg --policy "$TRASH/literal" check feature
+grep_out "refs/heads/release first-parent (tip)" "judged against it"
+expect 0 "and so does the glob" -- sg --policy "$TRASH/glob" check feature
+git -C r update-ref refs/remotes/origin/main main
+git -C r symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
+printf '[gate]\n\tprotectedBranch = main\n\tprotectedBranch = HEAD\n\tremote = origin\n\trequiredReviews = 0\n' >"$TRASH/remote"
+expect 0 "gate.remote: judged against refs/remotes/origin/main" -- sg --policy "$TRASH/remote" check main
+grep_out "refs/remotes/origin/main first-parent (tip)" "names the remote-tracking ref"
+expect 3 "origin/HEAD (symbolic) is skipped: a feature commit is denied" -- sg --policy "$TRASH/remote" check feature
+grep_out "is not on refs/remotes/origin/main" "judged against origin/main only"
+
 # Unborn HEAD.
 git init -q -b main r2
 git -C r2 commit -q --allow-empty -m x
