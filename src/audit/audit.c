@@ -359,3 +359,15 @@ done:
 	sg_buf_dispose(&line);
 	return ret;
 }
+
+int sg_audit_verify_repo(git_repository *repo, size_t *lines)
+{
+	sg_buf path = SG_BUF_INIT;
+	int ret;
+
+	if ((ret = sg_buf_printf(&path, "%s%s/%s", git_repository_commondir(repo), SG_AUDIT_DIR,
+				 SG_AUDIT_FILE)) == 0)
+		ret = sg_audit_verify(path.ptr, lines);
+	sg_buf_dispose(&path);
+	return ret;
+}

@@ -12,5 +12,8 @@
 int sg_audit_append(git_repository *repo, json_t *record);
 /* Verify the chain; SG_EVERIFY naming the first broken line. */
 int sg_audit_verify(const char *path, size_t *lines);
+/* The same for REPO's log (in its common git directory); SG_ENOTFOUND when
+ * nothing was logged yet. */
+int sg_audit_verify_repo(git_repository *repo, size_t *lines);
 
 #endif

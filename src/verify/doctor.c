@@ -3,6 +3,7 @@
  * dates and chain, the scan database, each TSA, the hooks. Each check is
  * reported as OK, WARN or FAIL through a callback; only src/cli prints. */
 #include "verify/verify.h"
+#include "audit/audit.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "gate/gate.h"
@@ -515,6 +516,22 @@ static void check_commit_graph(doctor *d, git_repository *repo)
 	sg_error_clear();
 }
 
+/* The audit log's hash chain (docs/signgate-notes.md, "The audit log"). */
+static void check_audit(doctor *d, git_repository *repo)
+{
+	size_t lines = 0;
+	int err = sg_audit_verify_repo(repo, &lines);
+
+	if (err == SG_ENOTFOUND)
+		report(d, SG_CHECK_OK, "audit log", "none yet (the first decision starts it)");
+	else if (err < 0)
+		report(d, SG_CHECK_FAIL, "audit log", "%s", last_error());
+	else
+		report(d, SG_CHECK_OK, "audit log", "%zu line%s, the hash chain holds", lines,
+		       lines == 1 ? "" : "s");
+	sg_error_clear();
+}
+
 sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 			      const sg_doctor_opts *opts, sg_doctor_cb cb, void *payload)
 {
@@ -538,6 +555,7 @@ sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 	if (repo) {
 		check_hooks(&d, repo);
 		check_commit_graph(&d, repo);
+		check_audit(&d, repo);
 	}
 	sg_error_clear();
 	return d.worst;

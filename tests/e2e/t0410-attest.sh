@@ -1,4 +1,3 @@
-head -n1 "$jsonl" | tr -d '\n' >"$TRASH/line"
 #!/bin/sh
 # Attested events (DESIGN.md 4a): every batch makes one DSSE envelope over
 # an in-toto statement, stored once in the note and in <tag|commit>.intoto.jsonl;
@@ -45,41 +44,40 @@ check "the note's Attestation is the .intoto.jsonl line" sh -c \
 	"printf '%s\n' \"\$1\" | sed -n 's/^Attestation: //p' | base64 -d | cmp -s - '$TRASH/line'" _ "$note"
 expect 0 "verify trusts the attested event" -- sg verify dist/notes.txt
 
-# the hand check of signgate-notes(5), "Checking an attestation by hand"
-hand_check() { # COMMIT ARTIFACT CA: prints the checks' outputs
-	c=$1
-	git -C "$REPO" notes --ref signatures show "$c" >note.txt
-	awk -v a="Artifact: $2" 'BEGIN { RS = "" } /^Signgate-Event: sign/ && index($0, a "\n")' note.txt >event.txt
-	sha=$(sed -n 's/^Attestation-Sha256: //p' event.txt)
-	awk -v s="$sha" 'BEGIN { RS = "" } /^Signgate-Attestation: dsse/ && index($0, "Attestation-Sha256: " s)' note.txt >para.txt
-	sed -n 's/^Attestation: //p' para.txt | base64 -d >envelope.json
-	echo "sha $sha $(sha256sum envelope.json | cut -d' ' -f1)"
-	sed -n 's/^Attestation-Cert: //p' para.txt | head -n1 | base64 -d >signer.der
-	sed -n 's/^Attestation-Chain: //p' para.txt | while read -r l; do
-		printf '%s' "$l" | base64 -d | openssl x509 -inform DER; done >chain.pem
-	openssl x509 -inform DER -in signer.der -out signer.pem
-	openssl verify -CAfile "$3" -untrusted chain.pem -purpose any signer.pem 2>&1
-	echo "cert $(sed -n 's/^Signer-Cert-Sha256: //p' event.txt) $(sha256sum signer.der | cut -d' ' -f1)"
-	jq -r .payload envelope.json | base64 -d >statement.json
-	{ printf 'DSSEv1 28 application/vnd.in-toto+json %s ' "$(wc -c <statement.json)"; cat statement.json; } >pae.bin
-	jq -r --arg id "$(sha256sum <signer.der | cut -d' ' -f1)" \
-		'.signatures[] | select(.keyid == $id) | .sig' envelope.json | base64 -d >sig.der
-	openssl x509 -in signer.pem -pubkey -noout >signer.pub
-	openssl dgst -sha256 -verify signer.pub -signature sig.der pae.bin 2>&1
-	jq -r '.subject[] | "\(.digest.sha256)  \(.name)"' statement.json
-	echo "commit $(jq -r .predicate.signgate.commit statement.json) $(git -C "$REPO" rev-parse "$c")"
+# the hand check of signgate-notes(5), "Checking an attestation by hand":
+# the page's own block (tests/lib/doc-run.py extracts it), run as a reader
+# would, on tag v1.0 of this batch, with ca.pem the CA given
+python3 "$SG_LIB/doc-run.py" block "$SG_TOP/docs/signgate-notes.md" hand-check >"$TRASH/hand-check.sh" ||
+	not_ok "the page has one block with id=hand-check"
+git -C "$REPO" tag v1.0 HEAD
+hand_check() { # GIT_DIR CA
+	rm -rf "$TRASH/hand" && mkdir "$TRASH/hand" && cp "$2" "$TRASH/hand/ca.pem" &&
+		(cd "$TRASH/hand" && GIT_DIR=$1 && export GIT_DIR && set -e && . "$TRASH/hand-check.sh")
 }
-expect 0 "the hand check of signgate-notes(5) runs" -- hand_check HEAD dist/notes.txt "$PKI/ca.pem"
-grep_out "^sha \([0-9a-f]\{64\}\) \1$" "1. the attestation's bytes hash to the event's Attestation-Sha256"
-grep_out "signer.pem: OK" "2. openssl verify: the signer certificate chains to the trust anchor"
-grep_out "^cert \([0-9a-f]\{64\}\) \1$" "2. its digest is the event's Signer-Cert-Sha256"
+expect 0 "the hand check of signgate-notes(5) runs" -- hand_check "$REPO/.git" "$PKI/ca.pem"
+grep_out "^envelope.json: OK" "1. sha256sum: the attestation's bytes hash to the event's Attestation-Sha256"
+grep_out "^signer.pem: OK" "2. openssl verify: the signer certificate chains to the trust anchor"
+grep_out "^signer.der: OK" "2. its digest is the event's Signer-Cert-Sha256"
 grep_out "^Verified OK" "3. openssl dgst: the DSSE signature over the PAE verifies"
-grep_out "^$(sha256sum "$REPO/dist/notes.txt" | cut -d' ' -f1)  dist/notes.txt$" "4. the statement has the event's subject"
-grep_out "^commit \([0-9a-f]\{40\}\) \1$" "4. and its commit"
-expect 0 "twin: the hand check against another CA" -- hand_check HEAD dist/notes.txt "$PKI/other-ca.pem"
+grep_out "\"sha256\": \"$(sha256sum "$REPO/dist/hello-1.0.tar.gz" | cut -d' ' -f1)\"" "4. the statement has the event's subject"
+grep_out "^true$" "4. and its commit"
+expect 2 "twin: the hand check against another CA fails at step 2 (openssl verify exits 2)" -- hand_check "$REPO/.git" "$PKI/other-ca.pem"
 no_grep_out "signer.pem: OK" "openssl verify refuses the chain"
-printf 'x' >>pae.bin
-check "twin: openssl dgst refuses a changed PAE" sh -c "! openssl dgst -sha256 -verify signer.pub -signature sig.der pae.bin >/dev/null 2>&1"
+no_grep_out "Verified OK" "and the check stops there"
+# twin of step 3: a forged envelope (one payload byte changed) stored with its
+# own digest in a copy of the repository passes steps 1 and 2, not 3
+cp -R "$REPO/.git" "$TRASH/forged.git"
+/usr/bin/python3 "$SG_LIB/dsse-tamper.py" "$jsonl" "$TRASH/forged.jsonl"
+fsha=$(tr -d '\n' <"$TRASH/forged.jsonl" | sha256sum | cut -d' ' -f1)
+git -C "$REPO" notes --ref signatures show HEAD |
+	sed -e "s/$envsha/$fsha/" -e "s|^Attestation: .*|Attestation: $(tr -d '\n' <"$TRASH/forged.jsonl" | base64 -w0)|" >"$TRASH/forged-note"
+check "the forged note differs from the genuine one" sh -c "! git -C '$REPO' notes --ref signatures show HEAD | cmp -s - '$TRASH/forged-note'"
+GIT_DIR=$TRASH/forged.git git notes --ref signatures add -f -C "$(GIT_DIR=$TRASH/forged.git git hash-object -w "$TRASH/forged-note")" HEAD
+expect 1 "twin: the hand check of a forged envelope fails" -- hand_check "$TRASH/forged.git" "$PKI/ca.pem"
+grep_out "^envelope.json: OK" "the forgery passes step 1 (its digest is its own)"
+grep_out "^signer.pem: OK" "and step 2 (the genuine certificate)"
+grep_out "Verification failure" "step 3 refuses it: openssl dgst"
+no_grep_out "Verified OK" "no step says the signature verifies"
 expect 0 "log --json" -- sg --json log
 check "log --json: both events are attested" sh -c "jq -e '[.[] | select(.type == \"event\") | .attested] == [true, true]' '$TRASH/out' >/dev/null"
 

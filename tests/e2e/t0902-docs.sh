@@ -1,6 +1,6 @@
 #!/bin/sh
 # Docs that run (issue 14): every code block of README.md,
-# docs/integration-*.md and docs/git-integration.md, extracted from the
+# docs/integration-*.md, docs/git-integration.md and docs/signgate-notes.md, extracted from the
 # Markdown now (tests/lib/doc-run.py) and run as a reader would, in a fresh
 # folder, with signgate installed by `make install` into this test's folder
 # and on PATH. A page is one shell: its first failing step fails it. The
@@ -20,12 +20,14 @@ run_page() {
 	name=$(echo "$1" | tr '/.' '__')
 	mkdir "$TRASH/reader-$name"
 	python3 "$SG_LIB/doc-run.py" script "$1" >"$TRASH/$name.sh" 2>"$TRASH/$name.log" || return 1
-	# a reader runs make from a shell, not under `make check` (make[1]: in its messages)
-	(unset SIGNGATE MAKELEVEL MAKEFLAGS MFLAGS; cd "$TRASH/reader-$name" && set -e && . "$SG_LIB/doc-lib.sh" && . "$TRASH/$name.sh") >"$TRASH/$name.log" 2>&1
+	# a reader runs make from a shell, not under `make check` (make[1]: in its messages),
+	# and has a git identity in ~/.gitconfig, not in GIT_AUTHOR_* (git config user.* counts)
+	(unset SIGNGATE MAKELEVEL MAKEFLAGS MFLAGS GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+	 cd "$TRASH/reader-$name" && set -e && . "$SG_LIB/doc-lib.sh" && . "$TRASH/$name.sh") >"$TRASH/$name.log" 2>&1
 }
 
 cd "$SG_TOP" || exit 1
-for page in ${SG_DOC_PAGES:-README.md docs/integration-*.md docs/git-integration.md}; do
+for page in ${SG_DOC_PAGES:-README.md docs/integration-*.md docs/git-integration.md docs/signgate-notes.md}; do
 	if run_page "$page"; then
 		ok "$page: every block runs as the page says ($(grep -c '^ok - ' "$TRASH/$(echo "$page" | tr '/.' '__').log") steps)"
 		grep '^skip - ' "$TRASH/$(echo "$page" | tr '/.' '__').log" | sed 's/^/# /'

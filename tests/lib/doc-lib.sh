@@ -27,6 +27,25 @@ sg_doc_policy() {
 	*) cat "$SG_DOC_SCRATCH.out"; sg_doc_fail "the policy does not load (exit $sg_doc_rc)" ;;
 	esac
 }
+# note: the block is a note paragraph (or, when its first line is not a
+# Signgate- field, fields of an event); stored as the note of a commit in a
+# fresh repository, signgate log must read every Signgate-Event paragraph
+# of it as an event and warn about none.
+sg_doc_note() {
+	sg_doc_at "$1"
+	r=$SG_DOC_SCRATCH.note
+	rm -rf "$r" && git init -q -b main "$r" && git -C "$r" commit -q --allow-empty -m note
+	cat >"$r.block"
+	if head -n 1 "$r.block" | grep -q '^Signgate-'; then cp "$r.block" "$r.txt"
+	else { echo 'Signgate-Event: sign'; cat "$r.block"; } >"$r.txt"; fi
+	want=$(awk 'BEGIN { RS = "" } /^Signgate-Event:/ { n++ } END { print n + 0 }' "$r.txt")
+	git -C "$r" notes --ref signatures add -C "$(git -C "$r" hash-object -w "$r.txt")" HEAD
+	signgate -C "$r" --json log >"$r.out" 2>"$r.err" || { cat "$r.err"; sg_doc_fail "signgate log cannot read the note"; }
+	! grep 'warning: note' "$r.err" || sg_doc_fail "signgate log skips a paragraph of the example"
+	got=$(jq '[.[] | select(.type == "event")] | length' "$r.out")
+	[ "$got" = "$want" ] || sg_doc_fail "signgate log reads $got events in the example, the page shows $want"
+	echo "ok - $1 is a note signgate reads ($want event(s))"
+}
 # in=source: the reader is in signgate's source tree; make installs into
 # SG_DOC_PREFIX (PREFIX and BUILD come from the environment) and sudo is
 # not needed for that.

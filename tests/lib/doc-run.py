@@ -4,6 +4,9 @@ them as a reader would (tests/e2e/t0902-docs.sh), or compare a console
 block's output.
 
 usage: doc-run.py script PAGE.md      print the script for PAGE
+       doc-run.py block PAGE.md NAME  print the block whose info string
+                                       says id=NAME (for a test that runs
+                                       the page's own block elsewhere)
        doc-run.py match EXPECTED ACTUAL
                                        every line of EXPECTED appears in
                                        ACTUAL, in order ("..." matches any
@@ -25,7 +28,11 @@ a block nobody runs is a block that can rot):
   ```console [exit=N]   "$ command" lines are run; the lines that follow
                         are output that must appear, in order; every
                         command exits N (default 0)
+  ```text note         a note paragraph (or fields of one): it must be read
+                        back by signgate log as events with no warning
   ```LANG skip="why"    not run; the test lists the reason
+
+Any block may also carry id=NAME (`doc-run.py block` prints it).
 """
 import re
 import shlex
@@ -77,7 +84,7 @@ def parse_info(path, line, info):
     for w in words[1:]:
         k, eq, v = w.partition("=")
         opts[k] = v if eq else True
-    known = {"file", "exit", "in", "skip", "policy"}
+    known = {"file", "exit", "in", "skip", "policy", "note", "id"}
     bad = set(opts) - known
     if bad:
         raise DocError("%s:%d: unknown word %s in the info string" % (path, line, sorted(bad)[0]))
@@ -104,6 +111,8 @@ def script(path):
             out.append("sg_doc_file %s %s %s" % (q, shlex.quote(o["file"]), heredoc(text)))
         elif "policy" in o:
             out.append("sg_doc_policy %s %s" % (q, heredoc(text)))
+        elif "note" in o:
+            out.append("sg_doc_note %s %s" % (q, heredoc(text)))
         elif lang == "console":
             out.append("sg_doc_console %s %s %s" % (q, shlex.quote(str(o.get("exit", 0))), heredoc(text)))
         elif lang == "sh" and o.get("in") == "source":
@@ -115,8 +124,16 @@ def script(path):
             out.append("sg_doc_at %s\n%ssg_doc_ok %s" % (q, text, q))
         else:
             raise DocError("%s: a %s block that does nothing: give it file=PATH (write it), "
-                           "policy (an ini policy), or skip=\"why\"" % (where, lang))
+                           "policy (an ini policy), note (a note paragraph), or skip=\"why\"" % (where, lang))
     return "\n".join(out) + "\n"
+
+
+def block(path, name):
+    """The text of the one block of PATH whose info string says id=NAME."""
+    found = [text for line, info, text in blocks(path) if parse_info(path, line, info)[1].get("id") == name]
+    if len(found) != 1:
+        raise DocError("%s: %d blocks with id=%s, want 1" % (path, len(found), name))
+    return found[0]
 
 
 def match(expected_path, actual_path):
@@ -140,6 +157,9 @@ def main():
     try:
         if len(sys.argv) == 3 and sys.argv[1] == "script":
             sys.stdout.write(script(sys.argv[2]))
+            return 0
+        if len(sys.argv) == 4 and sys.argv[1] == "block":
+            sys.stdout.write(block(sys.argv[2], sys.argv[3]))
             return 0
         if len(sys.argv) == 4 and sys.argv[1] == "match":
             return match(sys.argv[2], sys.argv[3])
