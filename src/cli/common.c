@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,9 +14,8 @@ int sg_cli_open_repo(git_repository **out, const sg_cli *cli)
 
 	gerr = git_repository_open_ext(out, start, cli->dir ? GIT_REPOSITORY_OPEN_NO_SEARCH : 0, NULL);
 	if (gerr < 0) {
-		const git_error *e = git_error_last();
 		return sg_error_set(SG_ERROR, "not a git repository: %s (%s); run signgate inside a "
-				    "git work tree or pass -C DIR", start, e && e->message ? e->message : "unknown error");
+				    "git work tree or pass -C DIR", start, sg_git_errmsg());
 	}
 	return SG_OK;
 }

@@ -2,6 +2,7 @@
  * what the scripts in hooks/ run (stdin: "<old> <new> <ref>" lines). */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "hooks/hooks.h"
 
 #include <stdio.h>
@@ -38,8 +39,7 @@ static int open_repo_env(git_repository **repo, const sg_cli *cli)
 	/* git runs hooks with its own GIT_DIR (and, in pre-receive, the
 	 * quarantine's object directories) in the environment */
 	if (git_repository_open_ext(repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
-		const git_error *e = git_error_last();
-		return sg_error_set(SG_ERROR, "not a git repository (%s)", e && e->message ? e->message : "?");
+		return sg_error_set(SG_ERROR, "not a git repository (%s)", sg_git_errmsg());
 	}
 	return SG_OK;
 }

@@ -5,6 +5,7 @@
  * the protected branch directly. Then the impact report from the notes. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "verify/verify.h"
 
 #include <ctype.h>
@@ -99,7 +100,7 @@ static int write_entry(const char *path, const revoke_opts *o)
 
 	if (git_config_open_ondisk(&cfg, path) < 0)
 		return sg_error_set(SG_ERROR, "cannot open %s: %s", path,
-				    git_error_last() ? git_error_last()->message : "?");
+				    sg_git_errmsg());
 	snprintf(key, sizeof(key), "revoked.%s.since", o->cert);
 	gerr = git_config_set_string(cfg, key, o->since_text);
 	snprintf(key, sizeof(key), "revoked.%s.reason", o->cert);
@@ -108,7 +109,7 @@ static int write_entry(const char *path, const revoke_opts *o)
 	git_config_free(cfg);
 	if (gerr < 0)
 		return sg_error_set(SG_ERROR, "cannot write [revoked \"%s\"] into %s: %s", o->cert, path,
-				    git_error_last() ? git_error_last()->message : "?");
+				    sg_git_errmsg());
 	return SG_OK;
 }
 

@@ -4,6 +4,7 @@
  * Status lines are gpgsm's, as git 2.39's gpg-interface.c reads them. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "core/file.h"
 #include "hooks/hooks.h"
 #include "verify/verify.h"
@@ -58,8 +59,7 @@ int sg_x509_mode(int argc, char **argv)
 static int open_repo(git_repository **repo)
 {
 	if (git_repository_open_ext(repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0) {
-		const git_error *e = git_error_last();
-		return sg_error_set(SG_ERROR, "not in a git repository (%s)", e && e->message ? e->message : "?");
+		return sg_error_set(SG_ERROR, "not in a git repository (%s)", sg_git_errmsg());
 	}
 	return SG_OK;
 }

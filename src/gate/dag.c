@@ -5,6 +5,7 @@
  * the graph are found by their graph position, the others by a hash table. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ int sg_dag_open(sg_dag **out, git_repository *repo, const sg_cgraph *g)
 	d->shallow = git_repository_is_shallow(repo);
 	if (git_repository_odb(&d->odb, repo) < 0) {
 		free(d);
-		return sg_error_set(SG_ERROR, "cannot open the object database: %s", git_error_last()->message);
+		return sg_error_set(SG_ERROR, "cannot open the object database: %s", sg_git_errmsg());
 	}
 	d->g = g;
 	if (d->g && !(d->gmap = calloc(sg_cgraph_count(d->g), sizeof(*d->gmap)))) {
@@ -344,7 +345,7 @@ static int read_commit(git_odb_object **obj, sg_dag *d, const git_oid *id)
 	git_oid_tostr(hex, sizeof(hex), id);
 	if (err < 0)
 		return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex,
-				    git_error_last() ? git_error_last()->message : "missing");
+				    sg_git_errmsg());
 	if (git_odb_object_type(*obj) != GIT_OBJECT_COMMIT) {
 		git_odb_object_free(*obj);
 		*obj = NULL;

@@ -3,6 +3,7 @@
  * so; anything that cannot be established is a denied rule with its reason. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ int sg_gate_resolve_commit(git_oid *out, git_repository *repo, const char *rev)
 		return sg_error_set(SG_EDENIED, "ambiguous revision %s; give more hex digits or a full ref", rev);
 	if (err < 0)
 		return sg_error_set(SG_EDENIED, "cannot resolve revision %s: %s", rev,
-				    git_error_last() ? git_error_last()->message : "unknown error");
+				    sg_git_errmsg());
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
 		ret = peel_denial(rev, obj);
 		goto done;
@@ -62,7 +63,7 @@ int sg_gate_commit_lookup(git_commit **out, git_repository *repo, const git_oid 
 		return SG_OK;
 	git_oid_tostr(hex, sizeof(hex), id);
 	return sg_error_set(SG_EDENIED, "cannot read commit %s: %s", hex,
-			    git_error_last() ? git_error_last()->message : "unknown error");
+			    sg_git_errmsg());
 }
 
 static sg_rule *add_rule(sg_gate_result *r, const char *name)

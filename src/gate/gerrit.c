@@ -4,6 +4,7 @@
  * with a score of at least gate.gerritMinScore counts. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ int sg_gate_source_gerrit(sg_review_list *out, const sg_review_ctx *ctx)
 	git_oid_tostr(hex, sizeof(hex), ctx->rev);
 	if (err < 0)
 		return sg_error_set(SG_EDENIED, "cannot read the gerrit note on %s in %s: %s", hex, ref,
-				    git_error_last()->message);
+				    sg_git_errmsg());
 	msg = git_note_message(note);
 	if (strlen(msg) > SG_NOTE_MAX)
 		err = sg_error_set(SG_EDENIED, "the gerrit note on %s in %s is larger than %d bytes", hex, ref,

@@ -3,6 +3,7 @@
  * with gate.firstParent, on the tip's first-parent chain. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ static int iterate_protected(sg_strlist *out, git_repository *repo, const sg_pol
 	int ret = SG_ERROR, err;
 
 	if (git_reference_iterator_new(&it, repo) < 0)
-		return sg_error_set(SG_ERROR, "cannot list references: %s", git_error_last()->message);
+		return sg_error_set(SG_ERROR, "cannot list references: %s", sg_git_errmsg());
 	while ((err = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 
@@ -89,7 +90,7 @@ static int iterate_protected(sg_strlist *out, git_repository *repo, const sg_pol
 		ref = NULL;
 	}
 	if (err != GIT_ITEROVER) {
-		ret = sg_error_set(SG_ERROR, "cannot list references: %s", git_error_last()->message);
+		ret = sg_error_set(SG_ERROR, "cannot list references: %s", sg_git_errmsg());
 		goto done;
 	}
 	ret = SG_OK;
@@ -126,7 +127,7 @@ static int judge_ref(sg_branch_verdict *v, git_repository *repo, const sg_cgraph
 
 	short_id(rs, rev);
 	if (git_reference_name_to_id(&tip, repo, refname) < 0)
-		return sg_error_set(SG_EDENIED, "cannot resolve %s: %s", refname, git_error_last()->message);
+		return sg_error_set(SG_EDENIED, "cannot resolve %s: %s", refname, sg_git_errmsg());
 	/* The merge is searched only when the rule reports it (and the reviews
 	 * read it): under firstParent the chain has already decided. */
 	if ((ret = sg_reach_judge(&r, repo, g, &tip, rev,

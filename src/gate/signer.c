@@ -3,6 +3,7 @@
  * start a signing on a machine that holds the key, it is not authentication. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <pwd.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static int git_email(char **out, git_repository *repo)
 
 	*out = NULL;
 	if (git_repository_config_snapshot(&snap, repo) < 0)
-		return sg_error_set(SG_ERROR, "cannot read git config: %s", git_error_last()->message);
+		return sg_error_set(SG_ERROR, "cannot read git config: %s", sg_git_errmsg());
 	if (git_config_get_string(&v, snap, "user.email") == 0 && v && *v) {
 		ret = SG_OK;
 		if (!(*out = strdup(v)))

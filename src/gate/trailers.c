@@ -2,6 +2,7 @@
  * the message of REV and of the merge that brought REV into the branch. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -86,7 +87,7 @@ int sg_gate_trailers_parse(sg_review_list *out, const char *message, const sg_st
 	int ret = SG_ERROR, err;
 
 	if (git_message_trailers(&arr, message) < 0)
-		return sg_error_set(SG_ERROR, "cannot parse trailers: %s", git_error_last()->message);
+		return sg_error_set(SG_ERROR, "cannot parse trailers: %s", sg_git_errmsg());
 	for (i = 0; i < arr.count; i++) {
 		char *email = NULL;
 

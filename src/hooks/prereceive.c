@@ -8,6 +8,7 @@
 #include "attest/attest.h"
 #include "audit/audit.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "gate/gate.h"
 #include "notes/notes.h"
 #include "verify/verify.h"
@@ -27,9 +28,7 @@ int sg_prereceive_quarantine(git_repository *repo)
 	if (!q || !*q)
 		return SG_OK;
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_add_disk_alternate(odb, q) < 0) {
-		const git_error *e = git_error_last();
-		ret = sg_error_set(SG_ERROR, "cannot read the pushed objects in %s: %s", q,
-				   e && e->message ? e->message : "unknown error");
+		ret = sg_error_set(SG_ERROR, "cannot read the pushed objects in %s: %s", q, sg_git_errmsg());
 		goto done;
 	}
 	ret = SG_OK;
@@ -89,7 +88,7 @@ static int blob_text(sg_buf *out, git_repository *repo, const git_oid *id)
 	int ret = SG_ERROR;
 
 	if (git_blob_lookup(&blob, repo, id) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot read note blob: %s", git_error_last()->message);
+		ret = sg_error_set(SG_ERROR, "cannot read note blob: %s", sg_git_errmsg());
 		goto done;
 	}
 	if (git_blob_rawsize(blob) > SG_NOTES_MAX) {
@@ -115,7 +114,7 @@ static int note_id_at(git_oid *out, git_repository *repo, git_commit *notes_comm
 		return SG_ENOTFOUND;
 	}
 	if (gerr < 0)
-		return sg_error_set(SG_ERROR, "cannot read a note: %s", git_error_last()->message);
+		return sg_error_set(SG_ERROR, "cannot read a note: %s", sg_git_errmsg());
 	*out = *git_note_id(note);
 	git_note_free(note);
 	return SG_OK;
@@ -139,7 +138,7 @@ static int notes_kept(git_repository *repo, const char *ref, git_commit *oc, git
 	int gerr, err = SG_OK;
 
 	if (git_note_commit_iterator_new(&it, oc) < 0)
-		return sg_error_set(SG_EDENIED, "%s: cannot list the old notes: %s", ref, git_error_last()->message);
+		return sg_error_set(SG_EDENIED, "%s: cannot list the old notes: %s", ref, sg_git_errmsg());
 	while (err == SG_OK && (gerr = git_note_next(&note_id, &target, it)) == 0) {
 		git_oid_tostr(hex, sizeof(hex), &target);
 		err = note_id_at(&new_note, repo, nc, &target);
@@ -148,7 +147,7 @@ static int notes_kept(git_repository *repo, const char *ref, git_commit *oc, git
 					   "signing records are append-only", ref, hex);
 	}
 	if (err == SG_OK && gerr != GIT_ITEROVER)
-		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, git_error_last()->message);
+		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, sg_git_errmsg());
 	git_note_iterator_free(it);
 	return err;
 }
@@ -164,7 +163,7 @@ static int notes_appended(git_repository *repo, const char *ref, git_commit *oc,
 	int gerr, err = SG_OK;
 
 	if (git_note_commit_iterator_new(&it, nc) < 0)
-		return sg_error_set(SG_EDENIED, "%s: cannot list the new notes: %s", ref, git_error_last()->message);
+		return sg_error_set(SG_EDENIED, "%s: cannot list the new notes: %s", ref, sg_git_errmsg());
 	while (err == SG_OK && (gerr = git_note_next(&note_id, &target, it)) == 0) {
 		git_oid_tostr(hex, sizeof(hex), &target);
 		sg_buf_clear(&a);
@@ -180,7 +179,7 @@ static int notes_appended(git_repository *repo, const char *ref, git_commit *oc,
 					   "append-only", ref, hex, sg_error_last());
 	}
 	if (err == SG_OK && gerr != GIT_ITEROVER)
-		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, git_error_last()->message);
+		err = sg_error_set(SG_EDENIED, "%s: cannot walk the notes: %s", ref, sg_git_errmsg());
 	git_note_iterator_free(it);
 	sg_buf_dispose(&a);
 	sg_buf_dispose(&b);
@@ -197,7 +196,7 @@ static int notes_append_only(git_repository *repo, const char *ref, const git_oi
 	if ((!git_oid_is_zero(old_id) && git_commit_lookup(&oc, repo, old_id) < 0) ||
 	    git_commit_lookup(&nc, repo, new_id) < 0) {
 		err = sg_error_set(SG_EDENIED, "%s: cannot read the notes commits: %s", ref,
-				   git_error_last()->message);
+				   sg_git_errmsg());
 		goto done;
 	}
 	if ((oc && (err = notes_kept(repo, ref, oc, nc)) < 0) || (err = notes_appended(repo, ref, oc, nc)) < 0)
@@ -223,7 +222,7 @@ static int check_notes_update(git_repository *repo, const sg_ref_update *up)
 	d = git_graph_descendant_of(repo, &up->new_id, &up->old_id);
 	if (d < 0) {
 		int e = sg_error_set(SG_EDENIED, "%s: cannot compare old and new: %s", up->ref,
-				     git_error_last()->message);
+				     sg_git_errmsg());
 		git_error_clear();
 		return e;
 	}

@@ -7,6 +7,7 @@
  * push is applied. Nothing in the real repository changes. */
 #include "hooks/hooks.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "core/file.h"
 
 #include <fnmatch.h>
@@ -54,7 +55,7 @@ static int put_ref(git_repository *view, const char *name, const git_oid *id)
 		return SG_OK; /* deleted by the push */
 	if (git_reference_create(&r, view, name, id, 1, "signgate: the push as it will be") < 0)
 		return sg_error_set(SG_ERROR, "cannot stage %s for judging the push: %s", name,
-				    git_error_last() ? git_error_last()->message : "unknown error");
+				    sg_git_errmsg());
 	git_reference_free(r);
 	return SG_OK;
 }
@@ -69,7 +70,7 @@ static int copy_refs(git_repository *view, git_repository *repo, const sg_policy
 	int err = SG_OK, gerr;
 
 	if (git_reference_iterator_new(&it, repo) < 0)
-		return sg_error_set(SG_ERROR, "cannot list references: %s", git_error_last()->message);
+		return sg_error_set(SG_ERROR, "cannot list references: %s", sg_git_errmsg());
 	while (err == SG_OK && (gerr = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 
@@ -79,7 +80,7 @@ static int copy_refs(git_repository *view, git_repository *repo, const sg_policy
 		ref = NULL;
 	}
 	if (err == SG_OK && gerr != GIT_ITEROVER)
-		err = sg_error_set(SG_ERROR, "cannot list references: %s", git_error_last()->message);
+		err = sg_error_set(SG_ERROR, "cannot list references: %s", sg_git_errmsg());
 	git_reference_iterator_free(it);
 	for (i = 0; err == SG_OK && i < u->n; i++)
 		if (gate_reads(pol, u->v[i].ref))
@@ -110,7 +111,7 @@ int sg_push_view_open(sg_push_view *out, git_repository *repo, const sg_policy *
 	if (git_repository_init(&view, dir, 1) < 0 || git_repository_odb(&odb, repo) < 0 ||
 	    git_repository_set_odb(view, odb) < 0) {
 		ret = sg_error_set(SG_ERROR, "cannot prepare the push for judging: %s",
-				   git_error_last() ? git_error_last()->message : "unknown error");
+				   sg_git_errmsg());
 		goto done;
 	}
 	if ((ret = copy_refs(view, repo, pol, u)) < 0)

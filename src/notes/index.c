@@ -11,6 +11,7 @@
  * (sg_parse_report.problems), each ending with a newline. */
 #include "notes/index.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -88,13 +89,6 @@ struct sg_notes_index {
 	size_t text_len;      /* bytes of the blob */
 	sg_event_scratch scratch;
 };
-
-static int git_fail(const char *what)
-{
-	const git_error *e = git_error_last();
-
-	return sg_error_set(SG_ERROR, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
-}
 
 /* --- layout ----------------------------------------------------------- */
 
@@ -230,7 +224,7 @@ static int index_note(ix_build *b, git_repository *repo, const git_oid *annotate
 	mark = b->nev;
 	b->reparsed++;
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(&size, &type, odb, blob_id) < 0) {
-		err = git_fail("cannot read a note");
+		err = sg_git_fail(SG_ERROR, "cannot read a note");
 		goto done;
 	}
 	if (type != GIT_OBJECT_BLOB || size > SG_NOTES_MAX) {
@@ -239,7 +233,7 @@ static int index_note(ix_build *b, git_repository *repo, const git_oid *annotate
 		goto done;
 	}
 	if (git_blob_lookup(&blob, repo, blob_id) < 0) {
-		err = git_fail("cannot read a note");
+		err = sg_git_fail(SG_ERROR, "cannot read a note");
 		goto done;
 	}
 	if ((err = sg_events_each(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), add_event, b,
@@ -331,7 +325,7 @@ static int changed_notes(git_oid **out, size_t *n, git_repository *repo, git_tre
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
 	if (git_diff_tree_to_tree(&diff, repo, old, new, &opts) < 0)
-		return git_fail("cannot compare the notes trees");
+		return sg_git_fail(SG_ERROR, "cannot compare the notes trees");
 	nd = git_diff_num_deltas(diff);
 	if (nd && !(v = malloc(nd * sizeof(*v)))) {
 		err = sg_error_set(SG_ERROR, "out of memory (notes index)");
@@ -598,11 +592,11 @@ static int ref_tree(git_oid *tree, git_oid *commit, int *exists, git_repository 
 	if (gerr == GIT_ENOTFOUND)
 		return SG_OK;
 	if (gerr < 0)
-		return git_fail(ref);
+		return sg_git_fail(SG_ERROR, ref);
 	if (git_reference_type(r) != GIT_REFERENCE_DIRECT)
 		err = sg_error_set(SG_ERROR, "notes ref %s is a symbolic reference; point it at a notes commit", ref);
 	else if (git_commit_lookup(&c, repo, git_reference_target(r)) < 0)
-		err = git_fail("notes ref does not point at a commit");
+		err = sg_git_fail(SG_ERROR, "notes ref does not point at a commit");
 	if (err == SG_OK) {
 		git_oid_cpy(commit, git_commit_id(c));
 		git_oid_cpy(tree, git_commit_tree_id(c));
@@ -684,7 +678,7 @@ int sg_notes_index_open(sg_notes_index **out, git_repository *repo, const char *
 	if ((err = cache_path(&ix->path, repo, notes_ref)) < 0)
 		goto fail;
 	if (git_tree_lookup(&ix->tree, repo, &ix->tree_id) < 0) {
-		err = git_fail("cannot read the notes tree");
+		err = sg_git_fail(SG_ERROR, "cannot read the notes tree");
 		goto fail;
 	}
 	if (!cache_load(ix) || memcmp(ix->h->tree, ix->tree_id.id, GIT_OID_RAWSZ) != 0) {
@@ -906,7 +900,7 @@ static int load_note(sg_notes_index *ix, size_t note)
 	if (r == 0 || memcmp(blob.id, n->blob, GIT_OID_RAWSZ) != 0)
 		return disagree(ix, hex, "another note blob");
 	if (git_blob_lookup(&ix->blob, ix->repo, &blob) < 0)
-		return git_fail("cannot read a note");
+		return sg_git_fail(SG_ERROR, "cannot read a note");
 	if ((size_t)git_blob_rawsize(ix->blob) > SG_NOTES_MAX)
 		return disagree(ix, hex, "an oversized note");
 	ix->text_len = (size_t)git_blob_rawsize(ix->blob);

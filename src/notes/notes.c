@@ -4,6 +4,7 @@
 #include "notes/notes.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/git.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,13 +18,6 @@
 
 #define SG_NOTES_PREFIX "refs/notes/"
 #define SG_NOTES_RETRIES 200 /* (7/8)^200: a writer among 8 is not starved */
-
-static int git_fail(const char *what)
-{
-	const git_error *e = git_error_last();
-
-	return sg_error_set(SG_ERROR, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
-}
 
 int sg_notes_ref_check(const char *notes_ref)
 {
@@ -65,7 +59,7 @@ int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git
 	if (!te || git_tree_entry_type(te) != GIT_OBJECT_TREE)
 		return 0;
 	if (git_tree_lookup(&sub, repo, git_tree_entry_id(te)) < 0)
-		return git_fail("cannot read a notes tree");
+		return sg_git_fail(SG_ERROR, "cannot read a notes tree");
 	if (path) {
 		strcat(path, dir);
 		strcat(path, "/");
@@ -88,7 +82,7 @@ static int read_blob_capped(sg_buf *out, git_repository *repo, const git_oid *id
 
 	git_oid_tostr(hex, sizeof(hex), id);
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
-		ret = git_fail("cannot read a note");
+		ret = sg_git_fail(SG_ERROR, "cannot read a note");
 		goto done;
 	}
 	if (type != GIT_OBJECT_BLOB) {
@@ -100,7 +94,7 @@ static int read_blob_capped(sg_buf *out, git_repository *repo, const git_oid *id
 		goto done;
 	}
 	if (git_blob_lookup(&blob, repo, id) < 0) {
-		ret = git_fail("cannot read a note");
+		ret = sg_git_fail(SG_ERROR, "cannot read a note");
 		goto done;
 	}
 	if ((size_t)git_blob_rawsize(blob) != size) {
@@ -127,7 +121,7 @@ static int read_note_at(sg_buf *out, git_repository *repo, git_commit *notes_com
 
 	git_oid_tostr(hex, sizeof(hex), commit);
 	if (git_commit_tree(&tree, notes_commit) < 0) {
-		ret = git_fail("cannot read the notes tree");
+		ret = sg_git_fail(SG_ERROR, "cannot read the notes tree");
 		goto done;
 	}
 	if ((r = sg_notes_find_blob(&blob, NULL, repo, tree, hex)) < 0) {
@@ -156,7 +150,7 @@ static int lookup_notes_commit(git_commit **out, git_oid *id, git_repository *re
 	if (r == GIT_ENOTFOUND)
 		return SG_OK;
 	if (r < 0)
-		return git_fail(notes_ref);
+		return sg_git_fail(SG_ERROR, notes_ref);
 	if (git_reference_type(ref) != GIT_REFERENCE_DIRECT) {
 		ret = sg_error_set(SG_ERROR, "notes ref %s is a symbolic reference; point it at a notes commit",
 				   notes_ref);
@@ -164,7 +158,7 @@ static int lookup_notes_commit(git_commit **out, git_oid *id, git_repository *re
 	}
 	git_oid_cpy(id, git_reference_target(ref));
 	if (git_commit_lookup(&c, repo, id) < 0) {
-		ret = git_fail("notes ref does not point at a commit");
+		ret = sg_git_fail(SG_ERROR, "notes ref does not point at a commit");
 		goto done;
 	}
 	*out = c;
@@ -212,7 +206,7 @@ static int default_signature(git_signature **out, git_repository *repo)
 		return SG_OK;
 	if (git_signature_now(out, "signgate", "signgate@localhost") == 0)
 		return SG_OK;
-	return git_fail("cannot make a signature for the notes commit");
+	return sg_git_fail(SG_ERROR, "cannot make a signature for the notes commit");
 }
 
 static void backoff(void)
@@ -264,7 +258,7 @@ static int notes_tree(git_tree **out, git_repository *repo, git_commit *parent,
 	if (!memchr(text->ptr, '\0', text->size)) {
 		if (git_note_commit_create(&id, NULL, repo, parent, sig, sig, commit, text->ptr, 1) < 0 ||
 		    git_commit_lookup(&tmp, repo, &id) < 0 || git_commit_tree(out, tmp) < 0)
-			ret = git_fail("cannot write the notes commit");
+			ret = sg_git_fail(SG_ERROR, "cannot write the notes commit");
 		else
 			ret = SG_OK;
 		goto done;
@@ -281,7 +275,7 @@ static int notes_tree(git_tree **out, git_repository *repo, git_commit *parent,
 	up.path = path;
 	if (git_blob_create_from_buffer(&up.id, repo, text->ptr, text->size) < 0 ||
 	    git_tree_create_updated(&id, repo, base, 1, &up) < 0 || git_tree_lookup(out, repo, &id) < 0)
-		ret = git_fail("cannot write the notes tree");
+		ret = sg_git_fail(SG_ERROR, "cannot write the notes tree");
 	else
 		ret = SG_OK;
 done:
@@ -376,7 +370,7 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 		goto done;
 	if (git_commit_create(&new_id, repo, NULL, sig, sig, NULL, message, tree, parent ? 1 : 0,
 			      (const git_commit **)&parent) < 0) {
-		ret = git_fail("cannot write the notes commit");
+		ret = sg_git_fail(SG_ERROR, "cannot write the notes commit");
 		goto done;
 	}
 	/* Crash safety: libgit2 does not fsync (GIT_OPT_ENABLE_FSYNC_GITDIR is
@@ -397,7 +391,7 @@ static int append_once(git_repository *repo, const char *notes_ref, const git_oi
 	r = git_reference_create_matching(&newref, repo, notes_ref, &new_id, 1, &old_id, logmsg);
 	if (r < 0) {
 		ret = is_race(r) ? sg_error_set(SG_ERETRY, "%s moved while recording the note on %s", notes_ref, hex)
-				 : git_fail(notes_ref);
+				 : sg_git_fail(SG_ERROR, notes_ref);
 		goto done;
 	}
 	ret = sync_ref(repo, notes_ref);
@@ -547,7 +541,7 @@ static int foreach_one(const git_oid *blob_id, const git_oid *annotated, void *p
 	int r;
 
 	if (git_odb_read_header(&size, &type, st->odb, blob_id) < 0) {
-		st->err = git_fail("cannot read a note");
+		st->err = sg_git_fail(SG_ERROR, "cannot read a note");
 		return -1;
 	}
 	if (type != GIT_OBJECT_BLOB || size > SG_NOTES_MAX)
@@ -579,12 +573,12 @@ int sg_notes_foreach(git_repository *repo, const char *notes_ref, sg_notes_forea
 		return SG_OK;
 	git_reference_free(ref);
 	if (r < 0)
-		return git_fail(notes_ref);
+		return sg_git_fail(SG_ERROR, notes_ref);
 	st.repo = repo;
 	st.cb = cb;
 	st.payload = payload;
 	if (git_repository_odb(&st.odb, repo) < 0) {
-		ret = git_fail("cannot open the object database");
+		ret = sg_git_fail(SG_ERROR, "cannot open the object database");
 		goto done;
 	}
 	r = git_note_foreach(repo, notes_ref, foreach_one, &st);
@@ -601,7 +595,7 @@ int sg_notes_foreach(git_repository *repo, const char *notes_ref, sg_notes_forea
 		goto done;
 	}
 	if (r < 0) {
-		ret = git_fail(notes_ref);
+		ret = sg_git_fail(SG_ERROR, notes_ref);
 		goto done;
 	}
 	ret = SG_OK;

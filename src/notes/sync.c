@@ -10,6 +10,7 @@
  * git-receive-pack compares and swaps under the ref's lock. */
 #include "notes/notes.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -32,13 +33,6 @@ extern char **environ;
 #define SG_SYNC_PUSH_OUTPUT (64 * 1024)
 #define SG_SYNC_PUSH_TIMEOUT_MS (10 * 60 * 1000)
 #define SG_SYNC_NS "refs/signgate/remotes/"
-
-static int git_fail(const char *what)
-{
-	const git_error *e = git_error_last();
-
-	return sg_error_set(SG_ERROR, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
-}
 
 int sg_notes_sync_refs(sg_strlist *out, const sg_policy *pol)
 {
@@ -99,7 +93,7 @@ static int open_remote(git_remote **out, int *named, git_repository *repo, const
 
 	*named = 0;
 	if (git_repository_config_snapshot(&cfg, repo) < 0)
-		return git_fail("cannot read the repository configuration");
+		return sg_git_fail(SG_ERROR, "cannot read the repository configuration");
 	if (git_remote_name_is_valid(&valid, remote) == 0 && valid &&
 	    (size_t)snprintf(key, sizeof(key), "remote.%s.url", remote) < sizeof(key) &&
 	    git_config_get_string(&url, cfg, key) == 0)
@@ -112,7 +106,7 @@ static int open_remote(git_remote **out, int *named, git_repository *repo, const
 	if (git_remote_create_with_opts(out, url, &opts) < 0)
 		ret = sg_error_set(SG_ERROR, "'%s' is neither a configured remote nor a repository URL or path: %s; "
 				   "see git remote -v", remote,
-				   git_error_last() && git_error_last()->message ? git_error_last()->message : "");
+				   sg_git_errmsg());
 	else
 		ret = SG_OK;
 	git_config_free(cfg);
@@ -149,7 +143,7 @@ static int fetch(git_remote *remote, git_repository *repo, const char *display, 
 	if (git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
 	    git_remote_ls(&heads, &nheads, remote) < 0) {
 		ret = sg_error_set(SG_ERROR, "cannot reach %s: %s; check the remote (git ls-remote %s)", display,
-				   git_error_last() && git_error_last()->message ? git_error_last()->message : "",
+				   sg_git_errmsg(),
 				   display);
 		goto done;
 	}
@@ -178,7 +172,7 @@ static int fetch(git_remote *remote, git_repository *repo, const char *display, 
 		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 		if (git_remote_download(remote, &specs, &fo) < 0) {
 			ret = sg_error_set(SG_ERROR, "cannot fetch the notes from %s: %s", display,
-					   git_error_last() && git_error_last()->message ? git_error_last()->message : "");
+					   sg_git_errmsg());
 			goto done;
 		}
 	}
@@ -186,7 +180,7 @@ static int fetch(git_remote *remote, git_repository *repo, const char *display, 
 		if (!refs[i].has_remote)
 			continue;
 		if (git_reference_create(&ref, repo, refs[i].tracking, &refs[i].remote, 1, "signgate sync: fetch") < 0) {
-			ret = git_fail(refs[i].tracking);
+			ret = sg_git_fail(SG_ERROR, refs[i].tracking);
 			goto done;
 		}
 		git_reference_free(ref);
@@ -211,7 +205,7 @@ static int local_value(git_oid *out, int *has, git_repository *repo, const char 
 	if (r == GIT_ENOTFOUND)
 		return SG_OK;
 	if (r < 0)
-		return git_fail(name);
+		return sg_git_fail(SG_ERROR, name);
 	if (git_reference_type(ref) != GIT_REFERENCE_DIRECT) {
 		git_reference_free(ref);
 		return sg_error_set(SG_ERROR, "%s is a symbolic reference; point it at a notes commit", name);
@@ -236,7 +230,7 @@ static int local_cas(git_repository *repo, const char *name, const git_oid *old,
 	git_reference_free(ref);
 	if (r == GIT_EMODIFIED || r == GIT_ELOCKED || r == GIT_EEXISTS || r == GIT_ENOTFOUND)
 		return sg_error_set(SG_ERETRY, "%s moved while syncing", name);
-	return r < 0 ? git_fail(name) : SG_OK;
+	return r < 0 ? sg_git_fail(SG_ERROR, name) : SG_OK;
 }
 
 /* Decide, for one ref, what to push; merge when both sides have news. */
@@ -264,7 +258,7 @@ static int reconcile(sync_ref *sr, sg_sync_result *res, git_repository *repo, co
 		return SG_OK;
 	r = git_merge_base(&base, repo, &local, &sr->remote);
 	if (r < 0 && r != GIT_ENOTFOUND)
-		return git_fail("cannot compare the local and remote notes histories");
+		return sg_git_fail(SG_ERROR, "cannot compare the local and remote notes histories");
 	if (r == 0 && git_oid_equal(&base, &sr->remote)) { /* ours is ahead */
 		sr->push = 1;
 		git_oid_cpy(&sr->out, &local);

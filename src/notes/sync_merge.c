@@ -3,17 +3,11 @@
  * the result fast-forwards both sides. */
 #include "notes/notes.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int git_fail(const char *what)
-{
-	const git_error *e = git_error_last();
-
-	return sg_error_set(SG_ERROR, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
-}
 
 /* --- text: the union of paragraphs ---------------------------------------- */
 
@@ -265,7 +259,7 @@ static int collect_notes(nent_list *l, git_repository *repo, git_commit *c, int 
 	int r, ret;
 
 	if (git_note_commit_iterator_new(&it, c) < 0)
-		return git_fail("cannot list the notes");
+		return sg_git_fail(SG_ERROR, "cannot list the notes");
 	while ((r = git_note_next(&blob, &annotated, it)) == 0) {
 		if (l->n == l->alloc) {
 			size_t na = l->alloc ? l->alloc * 2 : 64;
@@ -285,7 +279,7 @@ static int collect_notes(nent_list *l, git_repository *repo, git_commit *c, int 
 		l->n++;
 	}
 	if (r != GIT_ITEROVER) {
-		ret = git_fail("cannot list the notes");
+		ret = sg_git_fail(SG_ERROR, "cannot list the notes");
 		goto done;
 	}
 	ret = SG_OK;
@@ -316,7 +310,7 @@ static int read_blob(sg_buf *out, git_repository *repo, const git_oid *id)
 
 	git_oid_tostr(hex, sizeof(hex), id);
 	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
-		ret = git_fail("cannot read a note");
+		ret = sg_git_fail(SG_ERROR, "cannot read a note");
 		goto done;
 	}
 	if (type != GIT_OBJECT_BLOB || size > SG_NOTES_MAX) {
@@ -325,7 +319,7 @@ static int read_blob(sg_buf *out, git_repository *repo, const git_oid *id)
 		goto done;
 	}
 	if (git_blob_lookup(&blob, repo, id) < 0) {
-		ret = git_fail("cannot read a note");
+		ret = sg_git_fail(SG_ERROR, "cannot read a note");
 		goto done;
 	}
 	sg_buf_clear(out);
@@ -370,7 +364,7 @@ static int merge_group(git_oid *out, git_repository *repo, const nent *v, size_t
 		goto done;
 	}
 	if (git_blob_create_from_buffer(out, repo, acc.ptr ? acc.ptr : "", acc.size) < 0) {
-		ret = git_fail("cannot write a merged note");
+		ret = sg_git_fail(SG_ERROR, "cannot write a merged note");
 		goto done;
 	}
 	(*merged)++;
@@ -401,7 +395,7 @@ static int keep_non_notes(git_treebuilder *tb, git_commit *c)
 	int ret = SG_OK;
 
 	if (git_commit_tree(&tree, c) < 0)
-		return git_fail("cannot read a notes tree");
+		return sg_git_fail(SG_ERROR, "cannot read a notes tree");
 	n = git_tree_entrycount(tree);
 	for (i = 0; i < n; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
@@ -412,7 +406,7 @@ static int keep_non_notes(git_treebuilder *tb, git_commit *c)
 		    git_treebuilder_get(tb, name))
 			continue;
 		if (git_treebuilder_insert(NULL, tb, name, git_tree_entry_id(e), git_tree_entry_filemode(e)) < 0) {
-			ret = git_fail("cannot build the merged notes tree");
+			ret = sg_git_fail(SG_ERROR, "cannot build the merged notes tree");
 			break;
 		}
 	}
@@ -434,7 +428,7 @@ int sg_notes_merge_commits(git_oid *out, size_t *notes_merged, git_repository *r
 	int ret;
 
 	if (git_commit_lookup(&c[0], repo, ours) < 0 || git_commit_lookup(&c[1], repo, theirs) < 0) {
-		ret = git_fail("cannot read a notes commit");
+		ret = sg_git_fail(SG_ERROR, "cannot read a notes commit");
 		goto done;
 	}
 	if ((ret = collect_notes(&l, repo, c[0], 0)) < 0 || (ret = collect_notes(&l, repo, c[1], 1)) < 0)
@@ -442,7 +436,7 @@ int sg_notes_merge_commits(git_oid *out, size_t *notes_merged, git_repository *r
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), nent_cmp);
 	if (git_treebuilder_new(&tb, repo, NULL) < 0) {
-		ret = git_fail("cannot build the merged notes tree");
+		ret = sg_git_fail(SG_ERROR, "cannot build the merged notes tree");
 		goto done;
 	}
 	for (i = 0; i < l.n; i = j) {
@@ -452,23 +446,23 @@ int sg_notes_merge_commits(git_oid *out, size_t *notes_merged, git_repository *r
 			goto done;
 		git_oid_tostr(hex, sizeof(hex), &l.v[i].annotated);
 		if (git_treebuilder_insert(NULL, tb, hex, &blob, GIT_FILEMODE_BLOB) < 0) {
-			ret = git_fail("cannot build the merged notes tree");
+			ret = sg_git_fail(SG_ERROR, "cannot build the merged notes tree");
 			goto done;
 		}
 	}
 	if ((ret = keep_non_notes(tb, c[0])) < 0 || (ret = keep_non_notes(tb, c[1])) < 0)
 		goto done;
 	if (git_treebuilder_write(&tree_id, tb) < 0 || git_tree_lookup(&tree, repo, &tree_id) < 0) {
-		ret = git_fail("cannot write the merged notes tree");
+		ret = sg_git_fail(SG_ERROR, "cannot write the merged notes tree");
 		goto done;
 	}
 	if (git_signature_default(&sig, repo) < 0 && git_signature_now(&sig, "signgate", "signgate@localhost") < 0) {
-		ret = git_fail("cannot make a signature for the notes merge");
+		ret = sg_git_fail(SG_ERROR, "cannot make a signature for the notes merge");
 		goto done;
 	}
 	if (git_commit_create(&id, repo, NULL, sig, sig, NULL, message, tree, 2,
 			      (const git_commit **)c) < 0) {
-		ret = git_fail("cannot write the notes merge commit");
+		ret = sg_git_fail(SG_ERROR, "cannot write the notes merge commit");
 		goto done;
 	}
 	git_oid_cpy(out, &id);

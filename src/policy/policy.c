@@ -6,6 +6,7 @@
 #include "core/file.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/git.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -104,12 +105,6 @@ int sg_policy_load_buffer(sg_policy **out, const char *data, size_t len,
 				display ? display : "policy", origin ? origin : "buffer", base_dir, 0);
 }
 
-static const char *git_msg(void)
-{
-	const git_error *e = git_error_last();
-	return e && e->message ? e->message : "libgit2 error";
-}
-
 /* The repository's top directory (workdir, or the git dir when bare),
  * without a trailing slash. */
 static int repo_top(char **out, git_repository *repo)
@@ -139,13 +134,13 @@ static int resolve_ref(git_reference **out, git_repository *repo, const char *na
 	if (e == GIT_ENOTFOUND || e == GIT_EINVALIDSPEC)
 		return SG_ENOTFOUND;
 	if (e < 0)
-		return sg_error_set(SG_ERROR, "cannot read %s: %s", name, git_msg());
+		return sg_error_set(SG_ERROR, "cannot read %s: %s", name, sg_git_errmsg());
 	e = git_reference_resolve(out, ref);
 	git_reference_free(ref);
 	if (e == GIT_ENOTFOUND)
 		return SG_ENOTFOUND;
 	if (e < 0)
-		return sg_error_set(SG_ERROR, "cannot resolve %s: %s", name, git_msg());
+		return sg_error_set(SG_ERROR, "cannot resolve %s: %s", name, sg_git_errmsg());
 	return SG_OK;
 }
 
@@ -162,7 +157,7 @@ static int load_blob(sg_policy **out, git_repository *repo, git_reference *ref)
 
 	if (git_reference_peel((git_object **)&tree, ref, GIT_OBJECT_TREE) < 0) {
 		ret = sg_error_set(SG_ERROR, "no policy: %s does not point to a commit (%s); "
-				   "commit a .signgate or pass --policy", refname, git_msg());
+				   "commit a .signgate or pass --policy", refname, sg_git_errmsg());
 		goto done;
 	}
 	te = git_tree_entry_byname(tree, SG_POLICY_BLOB);
@@ -179,7 +174,7 @@ static int load_blob(sg_policy **out, git_repository *repo, git_reference *ref)
 		goto done;
 	}
 	if (git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot read .signgate on %s: %s", refname, git_msg());
+		ret = sg_error_set(SG_ERROR, "cannot read .signgate on %s: %s", refname, sg_git_errmsg());
 		goto done;
 	}
 	size = git_blob_rawsize(blob);
@@ -264,7 +259,7 @@ int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_fil
 		return sg_error_set(SG_EUSAGE, "no repository and no --policy: run inside a git repository "
 				    "or pass --policy FILE");
 	if (git_repository_config_snapshot(&cfg, repo) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot read the repository's git config: %s", git_msg());
+		ret = sg_error_set(SG_ERROR, "cannot read the repository's git config: %s", sg_git_errmsg());
 		goto done;
 	}
 	e = git_config_get_path(&path, cfg, "signgate.policyFile");
@@ -273,7 +268,7 @@ int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_fil
 		goto done;
 	}
 	if (e != GIT_ENOTFOUND) {
-		ret = sg_error_set(SG_ERROR, "cannot read git config signgate.policyFile: %s", git_msg());
+		ret = sg_error_set(SG_ERROR, "cannot read git config signgate.policyFile: %s", sg_git_errmsg());
 		goto done;
 	}
 	e = git_config_get_string(&pref, cfg, "signgate.policyRef");
@@ -290,7 +285,7 @@ int sg_policy_load(sg_policy **out, git_repository *repo, const char *policy_fil
 		if (ret < 0)
 			goto done;
 	} else if (e != GIT_ENOTFOUND) {
-		ret = sg_error_set(SG_ERROR, "cannot read git config signgate.policyRef: %s", git_msg());
+		ret = sg_error_set(SG_ERROR, "cannot read git config signgate.policyRef: %s", sg_git_errmsg());
 		goto done;
 	} else {
 		for (i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {

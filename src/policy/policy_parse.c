@@ -3,6 +3,7 @@
  * against the allowed sections and keys and fills in the defaults. */
 #include "policy/policy_int.h"
 #include "core/error.h"
+#include "core/git.h"
 #include "core/suggest.h"
 
 #include <ctype.h>
@@ -812,8 +813,7 @@ static int finish(struct pctx *c)
 /* libgit2 names the temp file in its parse errors: show DISPLAY:LINE instead. */
 static int libgit2_error(const char *display, const char *tmp)
 {
-	const git_error *e = git_error_last();
-	const char *msg = e && e->message ? e->message : "unknown error";
+	const char *msg = sg_git_errmsg();
 	const char *at = strstr(msg, tmp);
 	unsigned long line = 0;
 	size_t prefix;
@@ -899,7 +899,7 @@ static int walk(struct pctx *c, git_config *cfg, sg_policy_rawscan *raw)
 
 	if (git_config_iterator_new(&it, cfg) < 0) {
 		ret = sg_error_set(SG_ERROR, "%s: cannot read the policy: %s", c->display,
-				   git_error_last() ? git_error_last()->message : "libgit2 error");
+				   sg_git_errmsg());
 		goto done;
 	}
 	while ((gr = git_config_next(&e, it)) == 0) {
@@ -921,7 +921,7 @@ static int walk(struct pctx *c, git_config *cfg, sg_policy_rawscan *raw)
 	}
 	if (gr != GIT_ITEROVER) {
 		ret = sg_error_set(SG_ERROR, "%s: cannot read the policy: %s", c->display,
-				   git_error_last() ? git_error_last()->message : "libgit2 error");
+				   sg_git_errmsg());
 		goto done;
 	}
 	ret = SG_OK;

@@ -6,6 +6,7 @@
  * then after opening the repository, so that writers start together.
  * Exit 0 on success, 1 with the error on stderr. */
 #include "core/error.h"
+#include "core/git.h"
 #include "notes/notes.h"
 
 #include <git2.h>
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 	}
 	git_libgit2_init();
 	if (git_repository_open(&repo, argv[1]) < 0 || git_revparse_single(&obj, repo, argv[2]) < 0) {
-		fprintf(stderr, "notes-stress: %s\n", git_error_last() ? git_error_last()->message : "?");
+		fprintf(stderr, "notes-stress: %s\n", sg_git_errmsg());
 		goto done;
 	}
 	if (getenv("NOTES_STRESS_START")) {
