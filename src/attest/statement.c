@@ -2,6 +2,7 @@
  * SLSA Verification Summary v1 with signgate's event beside its fields. */
 #include "attest/attest.h"
 #include "core/error.h"
+#include "core/json.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -26,21 +27,6 @@ int sg_attest_name(sg_buf *out, const char *name)
 	}
 	sg_event_release(&tmp);
 	return err;
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-static json_t *strlist_json(const sg_strlist *l)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
 }
 
 /* The VSA's policy: {"uri": origin, "digest": {gitBlob|sha256: ...}}. */
@@ -71,7 +57,7 @@ static json_t *people_json(const sg_gate_people *p)
 	for (i = 0; a && i < p->n; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "name", json_string(p->v[i].name));
-		json_object_set_new(o, "shownBy", strlist_json(&p->v[i].shown_by));
+		json_object_set_new(o, "shownBy", sg_json_strlist(&p->v[i].shown_by));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -87,24 +73,24 @@ static json_t *gate_json(const sg_gate_result *g)
 	o = json_object();
 	rules = json_array();
 	json_object_set_new(o, "allowed", json_boolean(g->allowed));
-	json_object_set_new(o, "summary", str_or_null(g->summary));
-	json_object_set_new(o, "branch", str_or_null(g->branch_ref));
+	json_object_set_new(o, "summary", sg_json_str_or_null(g->summary));
+	json_object_set_new(o, "branch", sg_json_str_or_null(g->branch_ref));
 	json_object_set_new(o, "requiredReviews", json_integer(g->required_reviews));
-	json_object_set_new(o, "reviewers", strlist_json(&g->reviewers));
+	json_object_set_new(o, "reviewers", sg_json_strlist(&g->reviewers));
 	json_object_set_new(o, "persons", json_boolean(g->persons));
 	json_object_set_new(o, "people", people_json(&g->people));
 	json_object_set_new(o, "authors", people_json(&g->authors));
-	json_object_set_new(o, "reviewSources", strlist_json(&g->review_sources_used));
+	json_object_set_new(o, "reviewSources", sg_json_strlist(&g->review_sources_used));
 	for (i = 0; i < g->nrules; i++) {
 		json_t *r = json_object();
 		json_object_set_new(r, "name", json_string(g->rules[i].name));
 		json_object_set_new(r, "ok", json_boolean(g->rules[i].ok));
-		json_object_set_new(r, "evidence", str_or_null(g->rules[i].evidence));
+		json_object_set_new(r, "evidence", sg_json_str_or_null(g->rules[i].evidence));
 		json_array_append_new(rules, r);
 	}
 	json_object_set_new(o, "rules", rules);
-	json_object_set_new(o, "evidence", strlist_json(&g->evidence_lines));
-	json_object_set_new(o, "signer", str_or_null(g->signer));
+	json_object_set_new(o, "evidence", sg_json_strlist(&g->evidence_lines));
+	json_object_set_new(o, "signer", sg_json_str_or_null(g->signer));
 	return o;
 }
 
@@ -120,7 +106,7 @@ static json_t *signers_json(const sg_attest_batch *b)
 		json_object_set_new(o, "format", json_string(s->format));
 		json_object_set_new(o, "idKey", json_string(s->id_key));
 		json_object_set_new(o, "id", json_string(s->id));
-		json_object_set_new(o, "subject", str_or_null(s->subject));
+		json_object_set_new(o, "subject", sg_json_str_or_null(s->subject));
 		json_object_set_new(o, "keyStorage", json_string(s->hardware ? "hardware" : "software"));
 		json_object_set_new(o, "test", json_boolean(s->test));
 		json_array_append_new(a, o);
@@ -144,8 +130,8 @@ static json_t *artifacts_json(const sg_attest_batch *b)
 		json_object_set_new(o, "size", json_integer((json_int_t)x->size));
 		json_object_set_new(o, "profile", json_string(x->profile));
 		json_object_set_new(o, "signatureSha256", json_string(x->signature_sha256));
-		json_object_set_new(o, "timestamp", str_or_null(x->timestamp));
-		json_object_set_new(o, "scan", str_or_null(x->scan));
+		json_object_set_new(o, "timestamp", sg_json_str_or_null(x->timestamp));
+		json_object_set_new(o, "scan", sg_json_str_or_null(x->scan));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -157,13 +143,13 @@ static json_t *event_json(const sg_attest_batch *b)
 
 	json_object_set_new(e, "event", json_string("sign"));
 	json_object_set_new(e, "commit", json_string(b->commit));
-	json_object_set_new(e, "tag", str_or_null(b->tag));
-	json_object_set_new(e, "policy", str_or_null(b->policy));
+	json_object_set_new(e, "tag", sg_json_str_or_null(b->tag));
+	json_object_set_new(e, "policy", sg_json_str_or_null(b->policy));
 	json_object_set_new(e, "gate", gate_json(b->gate));
 	json_object_set_new(e, "signers", signers_json(b));
 	json_object_set_new(e, "artifacts", artifacts_json(b));
-	json_object_set_new(e, "signedBy", str_or_null(b->signed_by));
-	json_object_set_new(e, "signedAt", str_or_null(b->signed_at));
+	json_object_set_new(e, "signedBy", sg_json_str_or_null(b->signed_by));
+	json_object_set_new(e, "signedAt", sg_json_str_or_null(b->signed_at));
 	json_object_set_new(e, "tool", json_string("signgate " SG_VERSION));
 	return e;
 }
@@ -177,7 +163,7 @@ static json_t *predicate_json(const sg_attest_batch *b)
 	json_object_set_new(v, "id", json_string(SG_ATTEST_VERIFIER_ID));
 	json_object_set_new(v, "version", ver);
 	json_object_set_new(p, "verifier", v);
-	json_object_set_new(p, "timeVerified", str_or_null(b->signed_at));
+	json_object_set_new(p, "timeVerified", sg_json_str_or_null(b->signed_at));
 	snprintf(uri, sizeof(uri), "git+commit:%s", b->commit);
 	json_object_set_new(p, "resourceUri", json_string(uri));
 	json_object_set_new(p, "policy", policy_json(b->policy));

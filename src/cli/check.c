@@ -1,6 +1,7 @@
 /* signgate check [REV]: evaluate the gate and print each rule's verdict. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "audit/audit.h"
 #include "gate/gate.h"
 
@@ -21,11 +22,6 @@ static void print_rule(const char *name, int ok, const char *evidence, int color
 	}
 	printf("  %s%-4s%s %-17s %s\n", on, ok > 0 ? "ok" : ok == 0 ? "DENY" : "ERROR", off, name,
 	       evidence ? evidence : "");
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static json_t *people_json(const sg_gate_people *pp)
@@ -68,7 +64,7 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 	json_object_set_new(doc, "rev", json_string(rev));
 	json_object_set_new(doc, "commit", r && r->commit[0] ? json_string(r->commit) : json_null());
 	json_object_set_new(doc, "allowed", json_boolean(r && r->allowed));
-	json_object_set_new(doc, "policy", str_or_null(pol ? pol->origin : NULL));
+	json_object_set_new(doc, "policy", sg_json_str_or_null(pol ? pol->origin : NULL));
 	if (policy_error) {
 		json_t *rule = json_object();
 
@@ -82,7 +78,7 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 
 		json_object_set_new(rule, "rule", json_string(r->rules[i].name));
 		json_object_set_new(rule, "ok", json_boolean(r->rules[i].ok));
-		json_object_set_new(rule, "evidence", str_or_null(r->rules[i].evidence));
+		json_object_set_new(rule, "evidence", sg_json_str_or_null(r->rules[i].evidence));
 		json_array_append_new(rules, rule);
 	}
 	json_object_set_new(doc, "rules", rules);
@@ -100,9 +96,9 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 	}
 	json_object_set_new(doc, "required_reviews", r && r->required_reviews ? json_integer(r->required_reviews)
 				   : pol ? json_integer(pol->required_reviews) : json_null());
-	json_object_set_new(doc, "branch", str_or_null(r ? r->branch_ref : NULL));
-	json_object_set_new(doc, "signer", str_or_null(r ? r->signer : NULL));
-	json_object_set_new(doc, "summary", str_or_null(r ? r->summary : NULL));
+	json_object_set_new(doc, "branch", sg_json_str_or_null(r ? r->branch_ref : NULL));
+	json_object_set_new(doc, "signer", sg_json_str_or_null(r ? r->signer : NULL));
+	json_object_set_new(doc, "summary", sg_json_str_or_null(r ? r->summary : NULL));
 	if (r && r->allowed)
 		json_object_set_new(doc, "decision", json_string("allowed"));
 	else if (policy_error)

@@ -39,8 +39,6 @@ int sg_cli_help(const char *page, int section, const char *usage);
 void sg_cli_pager_start(const sg_cli *cli);
 /* Dump a JSON document on stdout (steals the reference). */
 void sg_cli_json_out(json_t *doc);
-/* A JSON array of the strings of l (a new reference). */
-json_t *sg_cli_strlist_json(const sg_strlist *l);
 /* 1 when stdout is a terminal and NO_COLOR is unset. */
 int sg_cli_color(void);
 void sg_cli_info(const sg_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -68,16 +68,6 @@ void sg_cli_json_out(json_t *doc)
 	json_decref(doc);
 }
 
-json_t *sg_cli_strlist_json(const sg_strlist *l)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; a && i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
-}
-
 int sg_cli_color(void)
 {
 	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");

@@ -5,7 +5,9 @@
  * the protected branch directly. Then the impact report from the notes. */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/git.h"
+#include "core/str.h"
 #include "verify/verify.h"
 
 #include <ctype.h>
@@ -53,9 +55,7 @@ static int parse(revoke_opts *o, int argc, char **argv)
 	if (strlen(cert) != 64 || strspn(cert, "0123456789abcdefABCDEF") != 64)
 		return sg_error_set(SG_EUSAGE, "--cert takes the SHA-256 of the certificate (64 hex, as "
 				    "in the notes' Signer-Cert-Sha256), not '%s'", cert);
-	for (i = 0; i < 64; i++)
-		o->cert[i] = (char)tolower((unsigned char)cert[i]);
-	o->cert[64] = '\0';
+	(void)sg_str_lower_copy(o->cert, sizeof(o->cert), cert); /* fits: 64 hex digits */
 	if (sg_time_parse(&o->since, o->since_text) < 0)
 		return sg_error_set(SG_EUSAGE, "--since %s is not a UTC time like 2026-11-01T00:00:00Z",
 				    o->since_text);
@@ -242,16 +242,6 @@ static void print_report(const sg_event_log *log, const impact *im, const revoke
 	printf("  5. signgate sync, so every clone sees the new events\n");
 }
 
-static json_t *strlist_json(const sg_strlist *l)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return a;
-}
-
 static void print_json(const impact *im, const revoke_opts *o, const char *path)
 {
 	json_t *doc = json_object();
@@ -265,15 +255,15 @@ static void print_json(const impact *im, const revoke_opts *o, const char *path)
 	for (k = 0; k < 2; k++) {
 		json_t *part = json_object();
 		json_object_set_new(part, "events", json_integer((json_int_t)(k ? im->after : im->before)));
-		json_object_set_new(part, "artifacts", strlist_json(&im->artifacts[k]));
-		json_object_set_new(part, "tags", strlist_json(&im->tags[k]));
-		json_object_set_new(part, "commits", strlist_json(&im->commits[k]));
+		json_object_set_new(part, "artifacts", sg_json_strlist(&im->artifacts[k]));
+		json_object_set_new(part, "tags", sg_json_strlist(&im->tags[k]));
+		json_object_set_new(part, "commits", sg_json_strlist(&im->commits[k]));
 		json_object_set_new(doc, names[k], part);
 	}
 	{
 		json_t *part = json_object();
 		json_object_set_new(part, "events", json_integer((json_int_t)im->unattested));
-		json_object_set_new(part, "artifacts", strlist_json(&im->unattested_artifacts));
+		json_object_set_new(part, "artifacts", sg_json_strlist(&im->unattested_artifacts));
 		json_object_set_new(doc, "unattested", part);
 	}
 	sg_cli_json_out(doc);

@@ -1,6 +1,7 @@
 /* signgate verify [--rev REV] FILE... */
 #include "cli/cli.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "verify/verify.h"
 
 #include <getopt.h>
@@ -30,11 +31,6 @@ static int parse(sg_verify_opts *o, int *first, int argc, char **argv)
 	return SG_OK;
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s && s[0] ? json_string(s) : json_null();
-}
-
 static json_t *result_json(const sg_verify_result *r)
 {
 	json_t *o = json_object(), *signer = json_object(), *ev = json_null();
@@ -42,19 +38,19 @@ static json_t *result_json(const sg_verify_result *r)
 	json_object_set_new(o, "file", json_string(r->artifact));
 	json_object_set_new(o, "artifact", json_string(r->display));
 	json_object_set_new(o, "ok", json_boolean(r->ok));
-	json_object_set_new(o, "reason", str_or_null(r->reason));
-	json_object_set_new(o, "sha256", str_or_null(r->sha256));
-	json_object_set_new(o, "signature", str_or_null(r->signature));
-	json_object_set_new(o, "signature_sha256", str_or_null(r->sig_sha256));
-	json_object_set_new(o, "format", str_or_null(r->format));
-	json_object_set_new(o, "profile", str_or_null(r->profile));
+	json_object_set_new(o, "reason", sg_json_nonempty_or_null(r->reason));
+	json_object_set_new(o, "sha256", sg_json_nonempty_or_null(r->sha256));
+	json_object_set_new(o, "signature", sg_json_nonempty_or_null(r->signature));
+	json_object_set_new(o, "signature_sha256", sg_json_nonempty_or_null(r->sig_sha256));
+	json_object_set_new(o, "format", sg_json_nonempty_or_null(r->format));
+	json_object_set_new(o, "profile", sg_json_nonempty_or_null(r->profile));
 	/* a test profile's signature says so plainly */
 	json_object_set_new(o, "test", json_boolean(r->test));
 	json_object_set_new(o, "kind", r->profile ? json_string(r->test ? "test" : "release") : json_null());
 	if (r->signer_id[0]) {
 		json_object_set_new(signer, strcmp(r->id_key, "Signer-Cert-Sha256") == 0 ?
 				    "cert_sha256" : "key_fingerprint", json_string(r->signer_id));
-		json_object_set_new(signer, "subject", str_or_null(r->signer_subject));
+		json_object_set_new(signer, "subject", sg_json_nonempty_or_null(r->signer_subject));
 		json_object_set_new(o, "signer", signer);
 	} else {
 		json_decref(signer);
@@ -64,13 +60,13 @@ static json_t *result_json(const sg_verify_result *r)
 	if (r->event_commit[0]) {
 		ev = json_object();
 		json_object_set_new(ev, "commit", json_string(r->event_commit));
-		json_object_set_new(ev, "notes_ref", str_or_null(r->event_ref));
-		json_object_set_new(ev, "signed_at", str_or_null(r->signed_at));
-		json_object_set_new(ev, "signed_by", str_or_null(r->signed_by));
-		json_object_set_new(ev, "tag", str_or_null(r->tag));
+		json_object_set_new(ev, "notes_ref", sg_json_nonempty_or_null(r->event_ref));
+		json_object_set_new(ev, "signed_at", sg_json_nonempty_or_null(r->signed_at));
+		json_object_set_new(ev, "signed_by", sg_json_nonempty_or_null(r->signed_by));
+		json_object_set_new(ev, "tag", sg_json_nonempty_or_null(r->tag));
 	}
 	json_object_set_new(o, "event", ev);
-	json_object_set_new(o, "warnings", sg_cli_strlist_json(&r->warnings));
+	json_object_set_new(o, "warnings", sg_json_strlist(&r->warnings));
 	return o;
 }
 

@@ -3,6 +3,7 @@
  * each with the identities that showed them. */
 #include "gate/internal.h"
 #include "core/error.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -53,15 +54,13 @@ void sg_authors_release(sg_authors *a)
 int sg_authors_add(sg_authors *a, const char *id, const char *role)
 {
 	char *low;
-	size_t i;
 	int err;
 
 	if (!id || !*id || sg_strlist_contains(&a->id, id, 1))
 		return SG_OK;
 	if (!(low = strdup(id)))
 		return sg_error_set(SG_ERROR, "out of memory");
-	for (i = 0; low[i]; i++)
-		low[i] = (char)tolower((unsigned char)low[i]);
+	sg_str_lower(low);
 	err = sg_strlist_add(&a->id, low);
 	free(low);
 	if (err == SG_OK && (err = sg_strlist_add(&a->role, role)) < 0) {

@@ -3,6 +3,7 @@
 #include "gate/internal.h"
 #include "core/error.h"
 #include "core/git.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static int valid_email(const char *e, size_t len)
 int sg_gate_parse_identity(char **email, const char *value)
 {
 	const char *s = value, *lt, *gt;
-	size_t len = strlen(value), i;
+	size_t len = strlen(value);
 	char *e;
 
 	trim(&s, &len);
@@ -58,8 +59,7 @@ int sg_gate_parse_identity(char **email, const char *value)
 		return SG_ENOTFOUND;
 	if (!(e = strndup(s, len)))
 		return sg_error_set(SG_ERROR, "out of memory");
-	for (i = 0; i < len; i++)
-		e[i] = (char)tolower((unsigned char)e[i]);
+	sg_str_lower(e);
 	*email = e;
 	return SG_OK;
 }

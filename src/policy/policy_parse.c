@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/git.h"
 #include "core/suggest.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -591,9 +592,7 @@ static int revoked_entry(struct pctx *c, const char *sub, const char *key, const
 	if (!is_hex(sub, 64) && !is_hex(sub, 40))
 		return perr(c, "[revoked \"%s\"]: the subsection must be the certificate's SHA-256 "
 			    "(64 hex digits) or an OpenPGP key fingerprint (40 or 64)", sub);
-	for (i = 0; sub[i]; i++)
-		hex[i] = (char)tolower((unsigned char)sub[i]);
-	hex[i] = '\0';
+	(void)sg_str_lower_copy(hex, sizeof(hex), sub); /* fits: 40 or 64 hex digits */
 	if (!strcasecmp(key, "since"))
 		which = 0;
 	else if (!strcasecmp(key, "reason"))

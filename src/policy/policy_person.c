@@ -3,6 +3,7 @@
  * account id) and no identity may belong to two persons. */
 #include "policy/policy_int.h"
 #include "core/error.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -119,7 +120,6 @@ int sg_policy__person_set(sg_policy *p, const char *name, const char *key, const
 	char norm[SG_IDENT_MAX + 1], shape[200];
 	const sg_person *other;
 	sg_person *pe;
-	size_t i;
 	int k;
 
 	for (k = 0; k < PK_N && strcasecmp(key, kind_key[k]) != 0; k++)
@@ -134,9 +134,11 @@ int sg_policy__person_set(sg_policy *p, const char *name, const char *key, const
 			 value ? shape : "has no value");
 		return SG_ENOTFOUND;
 	}
-	for (i = 0; value[i]; i++)
-		norm[i] = (char)(k == PK_KEY ? toupper((unsigned char)value[i]) : tolower((unsigned char)value[i]));
-	norm[i] = '\0';
+	memcpy(norm, value, strlen(value) + 1); /* shape_ok: at most SG_IDENT_MAX */
+	if (k == PK_KEY)
+		sg_str_upper(norm);
+	else
+		sg_str_lower(norm);
 	other = owner_of(p, k, norm);
 	if (other && strcmp(other->name, name) != 0) {
 		snprintf(why, whylen, "person.%s.%s = '%s' is already an identity of [person \"%s\"]; one identity "

@@ -4,6 +4,7 @@
  * The line numbers are only for messages; libgit2 stays the parser. */
 #include "policy/policy_int.h"
 #include "core/error.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -90,15 +91,13 @@ static int scan_header(const char *d, size_t len, size_t *pos, char **sec, char 
 		if (i < len && d[i] == '"')
 			i++;
 	} else if ((dot = strchr(name, '.')) != NULL) {
-		char *p;
 		*dot = '\0';
 		s = strdup(dot + 1);
 		if (!s) {
 			free(name);
 			return sg_error_set(SG_ERROR, "out of memory");
 		}
-		for (p = s; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
+		sg_str_lower(s);
 	}
 	if (i < len && d[i] == ']')
 		i++;

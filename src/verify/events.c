@@ -4,6 +4,7 @@
 #include "verify/verify.h"
 #include "attest/attest.h"
 #include "core/error.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -28,13 +29,9 @@ const sg_revocation *sg_event_revocation(const sg_policy *pol, const sg_event *e
 {
 	const char *s = sg_event_signer(ev);
 	char id[129];
-	size_t i;
 
-	if (!pol || !s || strlen(s) >= sizeof(id))
+	if (!pol || !s || sg_str_lower_copy(id, sizeof(id), s) < 0)
 		return NULL;
-	for (i = 0; s[i]; i++)
-		id[i] = (char)tolower((unsigned char)s[i]);
-	id[i] = '\0';
 	return sg_policy_revocation(pol, id);
 }
 

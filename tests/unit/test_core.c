@@ -1,8 +1,10 @@
-/* core helpers shared by every module: libgit2's last error (core/git). */
+/* core helpers shared by every module: libgit2's last error (core/git),
+ * case folding (core/str), JSON values (core/json). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -10,6 +12,9 @@
 
 #include "core/error.h"
 #include "core/git.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/strlist.h"
 
 /* libgit2 1.5 answers NULL when no error is recorded: the helper still
  * gives a string (the old `git_error_last()->message` crashed here). */
@@ -40,11 +45,64 @@ static void test_git_errmsg_real(void **state)
 	assert_non_null(strstr(sg_error_last(), "sg-no-repo"));
 }
 
+static void test_str_fold(void **state)
+{
+	char s[] = "Alice@Example.COM", out[8];
+
+	(void)state;
+	sg_str_lower(s);
+	assert_string_equal(s, "alice@example.com");
+	sg_str_upper(s);
+	assert_string_equal(s, "ALICE@EXAMPLE.COM");
+	sg_str_lower(NULL);
+	assert_int_equal(sg_str_lower_copy(out, sizeof(out), "AbC-9z"), 0);
+	assert_string_equal(out, "abc-9z");
+	/* the twin: what does not fit is refused, out is left as it was */
+	assert_int_equal(sg_str_lower_copy(out, sizeof(out), "ABCDEFGH"), -1);
+	assert_string_equal(out, "abc-9z");
+	assert_int_equal(sg_str_lower_copy(out, sizeof(out), "ABCDEFG"), 0);
+	assert_string_equal(out, "abcdefg");
+}
+
+static void test_json_values(void **state)
+{
+	sg_strlist l = SG_STRLIST_INIT;
+	json_t *v;
+	char *s;
+
+	(void)state;
+	v = sg_json_str_or_null(NULL);
+	assert_true(json_is_null(v));
+	json_decref(v);
+	v = sg_json_str_or_null("");
+	assert_string_equal(json_string_value(v), "");
+	json_decref(v);
+	v = sg_json_nonempty_or_null("");
+	assert_true(json_is_null(v));
+	json_decref(v);
+	v = sg_json_nonempty_or_null("x");
+	assert_string_equal(json_string_value(v), "x");
+	json_decref(v);
+	v = sg_json_strlist(&l);
+	assert_true(json_is_array(v) && json_array_size(v) == 0);
+	json_decref(v);
+	assert_int_equal(sg_strlist_add(&l, "a"), 0);
+	assert_int_equal(sg_strlist_add(&l, "b\"c"), 0);
+	v = sg_json_strlist(&l);
+	s = json_dumps(v, JSON_COMPACT);
+	assert_string_equal(s, "[\"a\",\"b\\\"c\"]");
+	free(s);
+	json_decref(v);
+	sg_strlist_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_git_errmsg_none),
 		cmocka_unit_test(test_git_errmsg_real),
+		cmocka_unit_test(test_str_fold),
+		cmocka_unit_test(test_json_values),
 	};
 	int ret;
 

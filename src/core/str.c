@@ -1,0 +1,27 @@
+#include "core/str.h"
+
+#include <ctype.h>
+#include <string.h>
+
+void sg_str_lower(char *s)
+{
+	for (; s && *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+void sg_str_upper(char *s)
+{
+	for (; s && *s; s++)
+		*s = (char)toupper((unsigned char)*s);
+}
+
+int sg_str_lower_copy(char *out, size_t size, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= size)
+		return -1;
+	memcpy(out, s, len + 1);
+	sg_str_lower(out);
+	return 0;
+}
