@@ -37,6 +37,22 @@ int sg_buf_grow(sg_buf *b, size_t need)
 	return SG_OK;
 }
 
+int sg_array_reserve(void **v, size_t *cap, size_t n, size_t first, size_t elem)
+{
+	size_t nc = *cap ? *cap * 2 : first;
+	void *nv;
+
+	if (n < *cap)
+		return SG_OK;
+	if (nc <= n)
+		nc = n + 1;
+	if (!elem || nc > ((size_t)-1) / elem || !(nv = realloc(*v, nc * elem)))
+		return sg_error_set(SG_ERROR, "out of memory");
+	*v = nv;
+	*cap = nc;
+	return SG_OK;
+}
+
 int sg_buf_put(sg_buf *b, const void *data, size_t len)
 {
 	int err;

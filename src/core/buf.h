@@ -29,6 +29,11 @@ char *sg_buf_detach(sg_buf *b);
 void sg_buf_dispose(sg_buf *b);
 void sg_buf_dispose_secure(sg_buf *b);
 
+/* Room for element n of the array *v of `elem`-byte elements: nothing when
+ * n < *cap, else the capacity doubles (from `first`). SG_ERROR "out of
+ * memory" leaves *v and *cap as they were. */
+int sg_array_reserve(void **v, size_t *cap, size_t n, size_t first, size_t elem);
+
 /* Lowercase hex of `len` bytes into out (2*len+1 bytes). */
 void sg_hex(char *out, const unsigned char *in, size_t len);
 

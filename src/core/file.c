@@ -338,6 +338,16 @@ int sg_outfile_finish(sg_outfile *o)
 	return ret;
 }
 
+/* rename into place, no fsync */
+static int outfile_rename(sg_outfile *o)
+{
+	if (rename(o->tmp_path, o->final_path) < 0)
+		return sg_error_set(SG_ERROR, "cannot rename %s to %s: %s", o->tmp_path, o->final_path,
+				    strerror(errno));
+	o->renamed = 1;
+	return SG_OK;
+}
+
 int sg_outfile_publish(sg_outfile *o)
 {
 	int ret;
@@ -351,12 +361,8 @@ int sg_outfile_publish(sg_outfile *o)
 				    o->final_path ? o->final_path : "(no file)");
 	if ((ret = sg_path_split(o->final_path, &dir, &base)) < 0)
 		goto done;
-	if (rename(o->tmp_path, o->final_path) < 0) {
-		ret = sg_error_set(SG_ERROR, "cannot rename %s to %s: %s",
-				   o->tmp_path, o->final_path, strerror(errno));
+	if ((ret = outfile_rename(o)) < 0)
 		goto done;
-	}
-	o->renamed = 1;
 	ret = sg_fsync_dir(dir, o->final_path);
 done:
 	free(dir);
@@ -416,11 +422,7 @@ int sg_outfiles_publish(sg_outfile *const *v, size_t n)
 		if (v[i]->fd >= 0 || !v[i]->tmp_path || v[i]->renamed)
 			return sg_error_set(SG_ERROR, "internal: %s is not ready to publish",
 					    v[i]->final_path ? v[i]->final_path : "(no file)");
-		if (rename(v[i]->tmp_path, v[i]->final_path) < 0)
-			ret = sg_error_set(SG_ERROR, "cannot rename %s to %s: %s", v[i]->tmp_path,
-					   v[i]->final_path, strerror(errno));
-		else
-			v[i]->renamed = 1;
+		ret = outfile_rename(v[i]);
 	}
 	/* then each folder once */
 	for (i = 0; i < n && ret == SG_OK; i++) {
@@ -466,23 +468,38 @@ void sg_outfile_release(sg_outfile *o)
 	o->renamed = 0;
 }
 
-int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Temp file, write, then publish (fsync the file and its folder) when
+ * `durable`, else only close and rename. */
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, int durable)
 {
 	sg_outfile o = SG_OUTFILE_INIT;
-	int ret;
+	int ret, fd;
 
-	if ((ret = sg_outfile_open(&o, path, mode)) < 0)
+	if ((ret = sg_outfile_open(&o, path, mode)) < 0 || (ret = sg_outfile_write(&o, data, len)) < 0)
 		goto done;
-	if ((ret = sg_outfile_write(&o, data, len)) < 0)
-		goto done;
-	if ((ret = sg_outfile_publish(&o)) < 0)
-		goto done;
+	if (durable) {
+		ret = sg_outfile_publish(&o);
+	} else {
+		fd = o.fd;
+		o.fd = -1;
+		ret = close(fd) < 0 && errno != EINTR ? sg_write_error(&o, errno) : outfile_rename(&o);
+	}
 done:
 	if (ret < 0)
 		sg_outfile_discard(&o, 0);
 	else
 		sg_outfile_release(&o);
 	return ret;
+}
+
+int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, 1);
+}
+
+int sg_file_write_cache(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_atomic(path, data, len, mode, 0);
 }
 
 int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name)

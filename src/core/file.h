@@ -81,8 +81,14 @@ int sg_file_sync_path(const char *path);
  * through the same readers. Fills *st. */
 int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name);
 
-/* Convenience: write whole content atomically. */
+/* Convenience: write whole content atomically (an output: temp file,
+ * fsync, rename, fsync of the folder). */
 int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs, for a cache only: a file that its reader
+ * checks (checksum) and rebuilds when damaged, so that a crash may tear it
+ * but never makes anything trust it. Readers still never see a partial
+ * file under `path` while the machine stays up (rename). */
+int sg_file_write_cache(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Remove a private temporary folder and everything in it (symlinks are
  * removed, never followed). Best effort. */

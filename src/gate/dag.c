@@ -118,20 +118,6 @@ static uint32_t oid_hash(const git_oid *id)
 	return h * 2654435761u;
 }
 
-int sg_dag_reserve(void **v, size_t *alloc, size_t n, size_t first, size_t size)
-{
-	size_t na = *alloc ? *alloc * 2 : first;
-	void *nv;
-
-	if (n < *alloc)
-		return SG_OK;
-	if (!(nv = realloc(*v, na * size)))
-		return sg_error_set(SG_ERROR, "out of memory");
-	*v = nv;
-	*alloc = na;
-	return SG_OK;
-}
-
 /* A new unparsed node: its graph position, else its id. */
 static int new_node(uint32_t *idx, sg_dag *d, uint32_t gpos, const git_oid *id)
 {
@@ -144,13 +130,13 @@ static int new_node(uint32_t *idx, sg_dag *d, uint32_t gpos, const git_oid *id)
 			return sg_error_set(SG_EDENIED, "history larger than %u commits", DAG_MAX_NODES);
 		/* three arrays of one length: each grows from the same count */
 		a = d->alloc;
-		if ((err = sg_dag_reserve((void **)&d->v, &a, d->n, 1024, sizeof(*d->v))) < 0)
+		if ((err = sg_array_reserve((void **)&d->v, &a, d->n, 1024, sizeof(*d->v))) < 0)
 			return err;
 		a = d->alloc;
-		if ((err = sg_dag_reserve((void **)&d->gpos, &a, d->n, 1024, sizeof(*d->gpos))) < 0)
+		if ((err = sg_array_reserve((void **)&d->gpos, &a, d->n, 1024, sizeof(*d->gpos))) < 0)
 			return err;
 		a = d->alloc;
-		if ((err = sg_dag_reserve((void **)&d->ids, &a, d->n, 1024, sizeof(*d->ids))) < 0)
+		if ((err = sg_array_reserve((void **)&d->ids, &a, d->n, 1024, sizeof(*d->ids))) < 0)
 			return err;
 		d->alloc = a;
 	}
@@ -228,7 +214,7 @@ int sg_dag_lookup(uint32_t *idx, sg_dag *d, const git_oid *id)
 
 static int add_edge(sg_dag *d, uint32_t parent)
 {
-	int err = sg_dag_reserve((void **)&d->edges, &d->edges_alloc, d->nedges, 2048, sizeof(*d->edges));
+	int err = sg_array_reserve((void **)&d->edges, &d->edges_alloc, d->nedges, 2048, sizeof(*d->edges));
 
 	if (err < 0)
 		return err;

@@ -61,9 +61,6 @@ typedef struct sg_dag_node {
 #define SG_DAG_PARSED  0x01u
 #define SG_DAG_MISSING 0x02u     /* beyond a shallow boundary */
 
-/* Room for one more element in *v (doubling from `first`, as a size_t
- * count in *alloc); SG_ERROR when out of memory. */
-int sg_dag_reserve(void **v, size_t *alloc, size_t n, size_t first, size_t size);
 /* g: the commit-graph to read commits from where it has them (borrowed;
  * it must outlive the table), or NULL to read objects only. */
 int sg_dag_open(sg_dag **out, git_repository *repo, const sg_cgraph *g);

@@ -38,7 +38,7 @@ typedef struct walk {
 
 static int u32_push(uint32_t **v, uint32_t *n, size_t *alloc, uint32_t x)
 {
-	int err = sg_dag_reserve((void **)v, alloc, *n, 1024, sizeof(**v));
+	int err = sg_array_reserve((void **)v, alloc, *n, 1024, sizeof(**v));
 
 	if (err < 0)
 		return err;
@@ -133,7 +133,7 @@ static int walk_chain_objects(walk *w, const git_oid *tip, const git_oid *rev, i
 				      : sg_error_set(SG_EDENIED, "first-parent chain longer than %u commits", CHAIN_MAX);
 			goto done;
 		}
-		if ((err = sg_dag_reserve((void **)&ids, &alloc, n, 1024, sizeof(*ids))) < 0)
+		if ((err = sg_array_reserve((void **)&ids, &alloc, n, 1024, sizeof(*ids))) < 0)
 			goto done;
 		git_oid_cpy(&ids[n++], &cur);
 		if (git_oid_equal(&cur, rev)) {
@@ -248,7 +248,7 @@ static int pq_before(const pq_item *a, const pq_item *b)
 static int pq_put(pq *q, walk *w, uint32_t idx)
 {
 	size_t i;
-	int err = sg_dag_reserve((void **)&q->v, &q->alloc, q->n, 1024, sizeof(*q->v));
+	int err = sg_array_reserve((void **)&q->v, &q->alloc, q->n, 1024, sizeof(*q->v));
 
 	if (err < 0)
 		return err;
@@ -494,7 +494,7 @@ static int collect_merged(walk *w, uint32_t x)
 		return SG_OK;
 	if (m->n > m->max)
 		return SG_OK;
-	if ((err = sg_dag_reserve((void **)&m->ids, &m->alloc, m->n, 256, sizeof(*m->ids))) < 0)
+	if ((err = sg_array_reserve((void **)&m->ids, &m->alloc, m->n, 256, sizeof(*m->ids))) < 0)
 		return err;
 	sg_dag_oid(&m->ids[m->n++], w->d, x);
 	return SG_OK;

@@ -14,14 +14,10 @@
 static int add_update(sg_ref_updates *u, const git_oid *old_id, const git_oid *new_id,
 		      const char *ref, size_t reflen)
 {
-	if (u->n == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 8;
-		sg_ref_update *v = realloc(u->v, cap * sizeof(*v));
-		if (!v)
-			return sg_error_set(SG_ERROR, "out of memory");
-		u->v = v;
-		u->cap = cap;
-	}
+	int err;
+
+	if ((err = sg_array_reserve((void **)&u->v, &u->cap, u->n, 8, sizeof(*u->v))) < 0)
+		return err;
 	if (!(u->v[u->n].ref = strndup(ref, reflen)))
 		return sg_error_set(SG_ERROR, "out of memory");
 	u->v[u->n].old_id = *old_id;

@@ -118,18 +118,13 @@ typedef struct files {
 static int files_add(files *f, const char *path)
 {
 	size_t i;
+	int err;
 
 	for (i = 0; i < f->n; i++)
 		if (!strcmp(f->v[i], path))
 			return SG_OK;
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 8;
-		char **v = realloc(f->v, cap * sizeof(*v));
-		if (!v)
-			return sg_error_set(SG_ERROR, "out of memory");
-		f->v = v;
-		f->cap = cap;
-	}
+	if ((err = sg_array_reserve((void **)&f->v, &f->cap, f->n, 8, sizeof(*f->v))) < 0)
+		return err;
 	if (!(f->v[f->n] = strdup(path)))
 		return sg_error_set(SG_ERROR, "out of memory");
 	f->n++;

@@ -283,20 +283,14 @@ static int field_close(sg_event_scratch *s, cur_field *c, const char **why)
 {
 	const char *v = c->v;
 	size_t n = c->vlen;
+	int err;
 
 	if (s->ev.n >= SG_EVENT_FIELDS_MAX) {
 		*why = "too many fields";
 		return PARA_BAD;
 	}
-	if (s->ev.n == s->fcap) {
-		size_t cap = s->fcap ? 2 * s->fcap : 32;
-		sg_event_field *f = realloc(s->ev.f, cap * sizeof(*f));
-
-		if (!f)
-			return sg_error_set(SG_ERROR, "out of memory");
-		s->ev.f = f;
-		s->fcap = cap;
-	}
+	if ((err = sg_array_reserve((void **)&s->ev.f, &s->fcap, s->ev.n, 32, sizeof(*s->ev.f))) < 0)
+		return err;
 	sanitize(c->v, c->vlen);
 	trim(&v, &n);
 	((char *)v)[n] = '\0';
@@ -584,15 +578,8 @@ static int keep_event(const sg_event *e, size_t off, size_t len, void *payload)
 
 	(void)off;
 	(void)len;
-	if (ps->n == ps->alloc) {
-		size_t na = ps->alloc ? ps->alloc * 2 : 8;
-		sg_event *nv = realloc(ps->ev, na * sizeof(*nv));
-
-		if (!nv)
-			return sg_error_set(SG_ERROR, "out of memory");
-		ps->ev = nv;
-		ps->alloc = na;
-	}
+	if ((err = sg_array_reserve((void **)&ps->ev, &ps->alloc, ps->n, 8, sizeof(*ps->ev))) < 0)
+		return err;
 	if ((err = sg_event_copy(&copy, e)) < 0)
 		return err;
 	ps->ev[ps->n++] = copy;

@@ -11,6 +11,7 @@
  * (sg_parse_report.problems), each ending with a newline. */
 #include "notes/index.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "core/git.h"
 
 #include <ctype.h>
@@ -157,19 +158,12 @@ static void key_of(char out[SG_INDEX_KEY_LEN], const char *v)
 		out[i] = (char)tolower((unsigned char)v[i]);
 }
 
+/* sg_array_reserve within the index's 32-bit positions. */
 static int grow(void **v, size_t *cap, size_t n, size_t elem)
 {
-	size_t nc;
-	void *nv;
-
-	if (n < *cap)
-		return SG_OK;
-	nc = *cap ? 2 * *cap : 256;
-	if (nc > UINT32_MAX || !(nv = realloc(*v, nc * elem)))
+	if (n >= *cap && 2 * *cap > UINT32_MAX)
 		return sg_error_set(SG_ERROR, "out of memory (notes index)");
-	*v = nv;
-	*cap = nc;
-	return SG_OK;
+	return sg_array_reserve(v, cap, n, 256, elem);
 }
 
 static int add_event(const sg_event *e, size_t off, size_t len, void *payload)
@@ -489,52 +483,12 @@ static int ensure_dirs(git_repository *repo)
 	return err;
 }
 
-/* Write the image to a temp file beside the cache and rename it over.
- * No fsync: after a crash a torn file fails its checksum and is rebuilt. */
-static int write_image(const char *path, const char *data, size_t len)
-{
-	sg_buf tmp = SG_BUF_INIT;
-	size_t off = 0;
-	int fd = -1, err;
-
-	if ((err = sg_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid())) < 0)
-		return err;
-	fd = open(tmp.ptr, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = sg_error_set(SG_ERROR, "cannot write %s: %s", tmp.ptr, strerror(errno));
-		goto done;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err = sg_error_set(SG_ERROR, "cannot write %s: %s", tmp.ptr, w < 0 ? strerror(errno) : "short write");
-			goto done;
-		}
-		off += (size_t)w;
-	}
-	if (close(fd) < 0 || rename(tmp.ptr, path) < 0) {
-		fd = -1;
-		err = sg_error_set(SG_ERROR, "cannot write %s: %s", path, strerror(errno));
-		goto done;
-	}
-	fd = -1;
-	err = SG_OK;
-done:
-	if (fd >= 0)
-		close(fd);
-	if (err < 0)
-		unlink(tmp.ptr);
-	sg_buf_dispose(&tmp);
-	return err;
-}
-
-/* Best effort: a cache that cannot be written is rebuilt next time. */
+/* Best effort: a cache that cannot be written is rebuilt next time. No
+ * fsync (sg_file_write_cache): the image is checksummed, and one that a
+ * crash tore fails its check on load and is rebuilt from the notes. */
 static void cache_save(sg_notes_index *ix)
 {
-	if (!ix->path || ensure_dirs(ix->repo) < 0 || write_image(ix->path, ix->img, ix->img_len) < 0) {
+	if (!ix->path || ensure_dirs(ix->repo) < 0 || sg_file_write_cache(ix->path, ix->img, ix->img_len, 0644) < 0) {
 		sg_error_clear();
 		return;
 	}

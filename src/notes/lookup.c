@@ -45,16 +45,10 @@ static int hit_push(sg_digest_hits *h, const char *digest, const git_oid *commit
 		    const sg_event *ev)
 {
 	sg_digest_hit *x;
+	int err;
 
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 8;
-		sg_digest_hit *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return sg_error_set(SG_ERROR, "out of memory");
-		h->v = v;
-		h->cap = cap;
-	}
+	if ((err = sg_array_reserve((void **)&h->v, &h->cap, h->n, 8, sizeof(*h->v))) < 0)
+		return err;
 	x = &h->v[h->n];
 	memset(x, 0, sizeof(*x));
 	if (!(x->notes_ref = strdup(ref)))

@@ -82,16 +82,8 @@ static int para_push(para_list *l, const char *start, const char *end)
 			goto done;
 		p = next;
 	}
-	if (l->n == l->alloc) {
-		size_t na = l->alloc ? l->alloc * 2 : 16;
-
-		if (!(np = realloc(l->v, na * sizeof(*np)))) {
-			ret = sg_error_set(SG_ERROR, "out of memory");
-			goto done;
-		}
-		l->v = np;
-		l->alloc = na;
-	}
+	if ((ret = sg_array_reserve((void **)&l->v, &l->alloc, l->n, 16, sizeof(*l->v))) < 0)
+		goto done;
 	np = &l->v[l->n];
 	memset(np, 0, sizeof(*np));
 	np->len = b.size;
@@ -261,17 +253,8 @@ static int collect_notes(nent_list *l, git_repository *repo, git_commit *c, int 
 	if (git_note_commit_iterator_new(&it, c) < 0)
 		return sg_git_fail(SG_ERROR, "cannot list the notes");
 	while ((r = git_note_next(&blob, &annotated, it)) == 0) {
-		if (l->n == l->alloc) {
-			size_t na = l->alloc ? l->alloc * 2 : 64;
-			nent *nv = realloc(l->v, na * sizeof(*nv));
-
-			if (!nv) {
-				ret = sg_error_set(SG_ERROR, "out of memory");
-				goto done;
-			}
-			l->v = nv;
-			l->alloc = na;
-		}
+		if ((ret = sg_array_reserve((void **)&l->v, &l->alloc, l->n, 64, sizeof(*l->v))) < 0)
+			goto done;
 		git_oid_cpy(&l->v[l->n].annotated, &annotated);
 		git_oid_cpy(&l->v[l->n].blob, &blob);
 		l->v[l->n].side = side;

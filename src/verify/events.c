@@ -120,15 +120,10 @@ void sg_event_source_release(sg_event_source *src)
 
 static int sel_add(sg_event_sel *sel, size_t ref, size_t idx)
 {
-	if (sel->n == sel->cap) {
-		size_t cap = sel->cap ? sel->cap * 2 : 64;
-		sg_event_pick *v = realloc(sel->v, cap * sizeof(*v));
+	int err;
 
-		if (!v)
-			return sg_error_set(SG_ERROR, "out of memory");
-		sel->v = v;
-		sel->cap = cap;
-	}
+	if ((err = sg_array_reserve((void **)&sel->v, &sel->cap, sel->n, 64, sizeof(*sel->v))) < 0)
+		return err;
 	sel->v[sel->n].ref = (uint32_t)ref;
 	sel->v[sel->n].idx = (uint32_t)idx;
 	sel->n++;
@@ -304,14 +299,8 @@ static int log_push(sg_event_log *log, const sg_logged_event *view)
 	sg_logged_event *le;
 	int err;
 
-	if (log->n == log->cap) {
-		size_t cap = log->cap ? log->cap * 2 : 256;
-		sg_logged_event *v = realloc(log->v, cap * sizeof(*v));
-		if (!v)
-			return sg_error_set(SG_ERROR, "out of memory");
-		log->v = v;
-		log->cap = cap;
-	}
+	if ((err = sg_array_reserve((void **)&log->v, &log->cap, log->n, 256, sizeof(*log->v))) < 0)
+		return err;
 	le = &log->v[log->n];
 	*le = *view;
 	memset(&le->ev, 0, sizeof(le->ev));

@@ -1,5 +1,6 @@
 /* core helpers shared by every module: libgit2's last error (core/git),
- * case folding (core/str), JSON values (core/json). */
+ * case folding (core/str), JSON values (core/json), growing arrays
+ * (core/buf). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include <git2.h>
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/git.h"
 #include "core/json.h"
@@ -96,6 +98,31 @@ static void test_json_values(void **state)
 	sg_strlist_release(&l);
 }
 
+static void test_array_reserve(void **state)
+{
+	int *v = NULL, *before;
+	size_t cap = 0, i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(sg_array_reserve((void **)&v, &cap, i, 8, sizeof(*v)), SG_OK);
+		assert_true(i < cap);
+		v[i] = (int)i;
+	}
+	assert_int_equal(cap, 64); /* 8, 16, 32, 64 */
+	for (i = 0; i < 40; i++)
+		assert_int_equal(v[i], (int)i);
+	before = v;
+	assert_int_equal(sg_array_reserve((void **)&v, &cap, 63, 8, sizeof(*v)), SG_OK);
+	assert_ptr_equal(v, before); /* room already: untouched */
+	/* the twin: a size that overflows is refused, the array kept */
+	assert_int_equal(sg_array_reserve((void **)&v, &cap, 64, 8, ((size_t)-1) / 64), SG_ERROR);
+	assert_ptr_equal(v, before);
+	assert_int_equal(cap, 64);
+	assert_string_equal(sg_error_last(), "out of memory");
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_git_errmsg_real),
 		cmocka_unit_test(test_str_fold),
 		cmocka_unit_test(test_json_values),
+		cmocka_unit_test(test_array_reserve),
 	};
 	int ret;
 

@@ -289,6 +289,36 @@ static void test_outfile_discard(void **state)
 	sg_outfile_discard(&o, 0);
 }
 
+/* A cache (the notes index) is written by the same temp+rename as an
+ * output, only without the fsyncs: never a partial file under its name,
+ * never through a symlink planted there. */
+static void test_write_cache(void **state)
+{
+	char buf[64];
+	ssize_t n;
+	(void)state;
+	assert_int_equal(sg_file_write_cache(p("c.idx"), "first", 5, 0644), SG_OK);
+	read_back(p("c.idx"), "first", 0644);
+	assert_int_equal(sg_file_write_cache(p("c.idx"), "second", 6, 0644), SG_OK);
+	read_back(p("c.idx"), "second", 0644);
+	assert_int_equal(count_entries(), 1); /* no temp file left */
+
+	/* a symlink at the cache's name is replaced, its target untouched */
+	put(p("victim"), "keep", 0600);
+	assert_int_equal(unlink(p("c.idx")), 0);
+	assert_int_equal(symlink(p("victim"), p("c.idx")), 0);
+	assert_int_equal(sg_file_write_cache(p("c.idx"), "cache", 5, 0644), SG_OK);
+	read_back(p("victim"), "keep", 0600);
+	n = readlink(p("c.idx"), buf, sizeof(buf));
+	assert_int_equal(n, -1); /* no longer a link */
+	read_back(p("c.idx"), "cache", 0644);
+
+	/* the twin: a missing folder fails and leaves nothing */
+	assert_int_equal(sg_file_write_cache(p("nodir/c.idx"), "x", 1, 0644), SG_ERROR);
+	assert_msg("cannot create a temporary file");
+	assert_int_equal(count_entries(), 2);
+}
+
 static void test_outfile_file_size_limit(void **state)
 {
 	sg_outfile o = SG_OUTFILE_INIT;
@@ -325,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outfile_publish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outfile_discard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outfile_file_size_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
