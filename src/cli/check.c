@@ -27,15 +27,13 @@ static void print_rule(const char *name, int ok, const char *evidence, int color
 static json_t *people_json(const sg_gate_people *pp)
 {
 	json_t *arr = json_array();
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; pp && i < pp->n; i++) {
-		json_t *o = json_object(), *ids = json_array();
+		json_t *o = json_object();
 
-		for (j = 0; j < pp->v[i].shown_by.n; j++)
-			json_array_append_new(ids, json_string(pp->v[i].shown_by.v[j]));
 		json_object_set_new(o, "name", json_string(pp->v[i].name));
-		json_object_set_new(o, "identities", ids);
+		json_object_set_new(o, "identities", sg_json_strlist(&pp->v[i].shown_by));
 		json_array_append_new(arr, o);
 	}
 	return arr;
@@ -58,7 +56,8 @@ static void print_people(const char *label, const sg_gate_people *pp)
 static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const char *rev,
 			   const char *policy_error)
 {
-	json_t *doc = json_object(), *rules = json_array(), *who = json_array();
+	static const sg_strlist none = SG_STRLIST_INIT;
+	json_t *doc = json_object(), *rules = json_array();
 	size_t i;
 
 	json_object_set_new(doc, "rev", json_string(rev));
@@ -82,18 +81,12 @@ static json_t *result_json(const sg_gate_result *r, const sg_policy *pol, const 
 		json_array_append_new(rules, rule);
 	}
 	json_object_set_new(doc, "rules", rules);
-	for (i = 0; r && i < r->reviewers.n; i++)
-		json_array_append_new(who, json_string(r->reviewers.v[i]));
-	json_object_set_new(doc, "reviewers", who);
+	json_object_set_new(doc, "reviewers", sg_json_strlist(r ? &r->reviewers : &none));
 	json_object_set_new(doc, "persons", json_boolean(r && r->persons));
 	json_object_set_new(doc, "people", people_json(r ? &r->people : NULL));
 	json_object_set_new(doc, "authors", people_json(r && r->persons ? &r->authors : NULL));
-	{
-		json_t *ev = json_array();
-		for (i = 0; r && i < r->evidence_lines.n; i++)
-			json_array_append_new(ev, json_string(r->evidence_lines.v[i]));
-		json_object_set_new(doc, "evidence", ev); /* the note's Review-* lines */
-	}
+	/* the note's Review-* lines */
+	json_object_set_new(doc, "evidence", sg_json_strlist(r ? &r->evidence_lines : &none));
 	json_object_set_new(doc, "required_reviews", r && r->required_reviews ? json_integer(r->required_reviews)
 				   : pol ? json_integer(pol->required_reviews) : json_null());
 	json_object_set_new(doc, "branch", sg_json_str_or_null(r ? r->branch_ref : NULL));

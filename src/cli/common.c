@@ -73,14 +73,19 @@ int sg_cli_color(void)
 	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 }
 
+/* A message on stderr when -q/-v put the verbosity at `level` or above. */
+static void say(const sg_cli *cli, int level, const char *fmt, va_list ap)
+{
+	if (cli->verbosity >= level)
+		vfprintf(stderr, fmt, ap);
+}
+
 void sg_cli_info(const sg_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cli->verbosity < 0)
-		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(cli, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -88,9 +93,7 @@ void sg_cli_verbose(const sg_cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cli->verbosity < 1)
-		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(cli, 1, fmt, ap);
 	va_end(ap);
 }

@@ -52,7 +52,7 @@ static int parse(revoke_opts *o, int argc, char **argv)
 		return sg_error_set(SG_EUSAGE, "unexpected argument '%s'", argv[optind]);
 	if (!cert || !o->since_text || !o->reason)
 		return sg_error_set(SG_EUSAGE, "--cert, --since and --reason are all required");
-	if (strlen(cert) != 64 || strspn(cert, "0123456789abcdefABCDEF") != 64)
+	if (!sg_str_is_hex(cert, 64))
 		return sg_error_set(SG_EUSAGE, "--cert takes the SHA-256 of the certificate (64 hex, as "
 				    "in the notes' Signer-Cert-Sha256), not '%s'", cert);
 	(void)sg_str_lower_copy(o->cert, sizeof(o->cert), cert); /* fits: 64 hex digits */

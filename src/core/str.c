@@ -3,6 +3,11 @@
 #include <ctype.h>
 #include <string.h>
 
+int sg_str_is_hex(const char *s, size_t n)
+{
+	return s && strlen(s) == n && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
 void sg_str_lower(char *s)
 {
 	for (; s && *s; s++)

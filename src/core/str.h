@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+/* 1 when s is exactly n hexadecimal digits (either case), else 0. */
+int sg_str_is_hex(const char *s, size_t n);
 /* Fold s to ASCII lower (or upper) case in place. */
 void sg_str_lower(char *s);
 void sg_str_upper(char *s);

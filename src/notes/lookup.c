@@ -4,6 +4,7 @@
 #include "notes/index.h"
 #include "notes/notes.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "policy/policy.h"
 
 #include <ctype.h>
@@ -30,15 +31,7 @@ static int hex_cmp(const void *a, const void *b)
 /* Lowercase 64 hex into out; 0 when `s` is not 64 hex digits. */
 static int hex64(char out[65], const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < 64; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-		out[i] = (char)tolower((unsigned char)s[i]);
-	}
-	out[64] = '\0';
-	return s[64] == '\0';
+	return sg_str_is_hex(s, 64) && sg_str_lower_copy(out, 65, s) == 0;
 }
 
 static int hit_push(sg_digest_hits *h, const char *digest, const git_oid *commit, const char *ref,

@@ -4,6 +4,7 @@
 #include "notes/notes.h"
 #include "core/error.h"
 #include "core/git.h"
+#include "core/str.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -358,18 +359,6 @@ done:
 	return ret;
 }
 
-static int is_hexname(const char *s, size_t len)
-{
-	size_t i;
-
-	if (strlen(s) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
-			return 0;
-	return 1;
-}
-
 /* Entries of a notes tree that are not notes (git keeps them): top level only. */
 static int keep_non_notes(git_treebuilder *tb, git_commit *c)
 {
@@ -384,8 +373,8 @@ static int keep_non_notes(git_treebuilder *tb, git_commit *c)
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		const char *name = git_tree_entry_name(e);
 
-		if (is_hexname(name, GIT_OID_HEXSZ) ||
-		    (is_hexname(name, 2) && git_tree_entry_type(e) == GIT_OBJECT_TREE) ||
+		if (sg_str_is_hex(name, GIT_OID_HEXSZ) ||
+		    (sg_str_is_hex(name, 2) && git_tree_entry_type(e) == GIT_OBJECT_TREE) ||
 		    git_treebuilder_get(tb, name))
 			continue;
 		if (git_treebuilder_insert(NULL, tb, name, git_tree_entry_id(e), git_tree_entry_filemode(e)) < 0) {

@@ -63,18 +63,6 @@ static int perr(struct pctx *c, const char *fmt, ...)
 	return sg_error_set(SG_ERROR, "%s: %s", c->display, msg);
 }
 
-static int is_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	if (strlen(s) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
 /* ---- value checks ---- */
 
 static int check_format(struct pctx *c, const char *v)
@@ -147,7 +135,7 @@ static int check_remote(struct pctx *c, const char *v)
 
 static int check_fingerprint(struct pctx *c, const char *v)
 {
-	if (is_hex(v, 40) || is_hex(v, 64))
+	if (sg_str_is_hex(v, 40) || sg_str_is_hex(v, 64))
 		return SG_OK;
 	return perr(c, "%s = '%s' is not an OpenPGP fingerprint (40 or 64 hex digits, no spaces); "
 		    "key ids are not accepted", c->fullname, v);
@@ -589,7 +577,7 @@ static int revoked_entry(struct pctx *c, const char *sub, const char *key, const
 	size_t i;
 	int ret, which;
 
-	if (!is_hex(sub, 64) && !is_hex(sub, 40))
+	if (!sg_str_is_hex(sub, 64) && !sg_str_is_hex(sub, 40))
 		return perr(c, "[revoked \"%s\"]: the subsection must be the certificate's SHA-256 "
 			    "(64 hex digits) or an OpenPGP key fingerprint (40 or 64)", sub);
 	(void)sg_str_lower_copy(hex, sizeof(hex), sub); /* fits: 40 or 64 hex digits */
@@ -729,7 +717,7 @@ static int finish_profile(struct pctx *c, size_t i)
 	if (!seen(m, profile_keys, "tsaAttempts"))
 		pr->tsa_attempts = 3;
 	if (strcmp(pr->format, "openpgp") == 0) {
-		if (!is_hex(pr->key, 40) && !is_hex(pr->key, 64))
+		if (!sg_str_is_hex(pr->key, 40) && !sg_str_is_hex(pr->key, 64))
 			return perr(c, "profile \"%s\": an openpgp key must be a fingerprint (40 or 64 hex digits), not '%s'",
 				    pr->name, pr->key);
 		if (pr->allowed_key.n == 0 && (ret = sg_strlist_add(&pr->allowed_key, pr->key)) < 0)

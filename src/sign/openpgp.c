@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/secret.h"
+#include "core/str.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -60,16 +61,10 @@ static const char *pgp_homedir(void)
 /* 40 hex (v4) or 64 hex (v5) digits, nothing else; uppercased into out. */
 static int pgp_parse_fpr(char out[65], const char *key, const char *profile)
 {
-	size_t i, n = key ? strlen(key) : 0;
-
-	if (n != 40 && n != 64)
+	if (!sg_str_is_hex(key, 40) && !sg_str_is_hex(key, 64))
 		goto bad;
-	for (i = 0; i < n; i++) {
-		if (!isxdigit((unsigned char)key[i]))
-			goto bad;
-		out[i] = (char)toupper((unsigned char)key[i]);
-	}
-	out[n] = '\0';
+	memcpy(out, key, strlen(key) + 1);
+	sg_str_upper(out);
 	return SG_OK;
 bad:
 	return sg_error_set(SG_ERROR, "profile \"%s\": key must be a full fingerprint (40 or 64 "

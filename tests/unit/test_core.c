@@ -64,6 +64,13 @@ static void test_str_fold(void **state)
 	assert_string_equal(out, "abc-9z");
 	assert_int_equal(sg_str_lower_copy(out, sizeof(out), "ABCDEFG"), 0);
 	assert_string_equal(out, "abcdefg");
+	assert_true(sg_str_is_hex("0123456789abcdefABCDEF", 22));
+	/* the twins: another length, a non-hex byte, NULL */
+	assert_false(sg_str_is_hex("0123456789abcdefABCDEF", 21));
+	assert_false(sg_str_is_hex("0123456789abcdefABCDEF", 23));
+	assert_false(sg_str_is_hex("012g", 4));
+	assert_false(sg_str_is_hex("01 2", 4));
+	assert_false(sg_str_is_hex(NULL, 0));
 }
 
 static void test_json_values(void **state)
