@@ -59,7 +59,7 @@ static int lookup_protected(sg_strlist *out, git_repository *repo, const sg_poli
 		if (err == GIT_ENOTFOUND || err == GIT_EINVALIDSPEC)
 			continue;
 		if (err < 0)
-			ret = sg_error_set(SG_ERROR, "cannot read %s: %s", name.ptr, git_error_last()->message);
+			ret = sg_error_set(SG_ERROR, "cannot read %s: %s", name.ptr, sg_git_errmsg());
 		else if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
 			ret = sg_strlist_add_unique(out, name.ptr, 0);
 		git_reference_free(ref);
