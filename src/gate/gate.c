@@ -151,8 +151,9 @@ out:
 	return SG_OK;
 }
 
-/* The commit-graph, mapped once for every walk of this evaluation; NULL
- * when there is none that can be used (the walks read objects). */
+/* The commit-graph, mapped once for the branch rule's walks (the commits a
+ * merge brings in are read from the objects); NULL when there is none that
+ * can be used (the walks read objects). */
 static int open_graph(sg_cgraph **out, git_repository *repo)
 {
 	int err = sg_cgraph_open(out, repo);
@@ -207,7 +208,7 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 	}
 
 	rule = add_rule(out, "reviews");
-	err = sg_gate_reviews_rule(rule, &tally, repo, graph, pol, &out->commit_id,
+	err = sg_gate_reviews_rule(rule, &tally, repo, pol, &out->commit_id,
 				   bv.ok && bv.has_merge ? &bv.merge : NULL);
 	if (err < 0 && (ret = rule_denied_by(rule, err)) < 0)
 		goto done;

@@ -82,6 +82,8 @@ uint32_t sg_dag_count(const sg_dag *d);
 /* 1 when generation numbers can prune walks (a graph with levels). */
 int sg_dag_generations(const sg_dag *d);
 int sg_dag_used_graph(const sg_dag *d);
+/* 1 when the node's parents came from the commit-graph, not its object. */
+int sg_dag_from_graph(const sg_dag *d, uint32_t idx);
 
 /* ---- reachability (walk.c) ---- */
 #define SG_REACH_ANY   1         /* establish reachability when REV is not on the chain */
@@ -107,12 +109,12 @@ typedef struct sg_reach {
 int sg_reach_judge(sg_reach *out, git_repository *repo, const sg_cgraph *g, const git_oid *tip,
 		   const git_oid *rev, int flags);
 /* The commits a merge brings in, as `git rev-list MERGE^1..MERGE` lists them
- * (MERGE itself left out), newest generation first; at most max + 1 (so the
- * caller can tell "more than max"). *out is malloc'd. Exact with generation
- * numbers; without them in commit-date order, as git's is. SG_EDENIED when
- * the history ends early (shallow). */
-int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const sg_cgraph *g, const git_oid *merge,
-		    size_t max);
+ * (MERGE itself left out), newest first; at most max + 1 (so the caller
+ * can tell "more than max"). *out is malloc'd. Read from the commit objects
+ * in commit-date order, as git's is without a commit-graph (a graph that
+ * lied could hide an author). SG_EDENIED when the history ends early
+ * (shallow). */
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max);
 
 /* ---- protected branch ---- */
 typedef struct sg_branch_verdict {
@@ -167,7 +169,7 @@ void sg_authors_release(sg_authors *a);
 int sg_authors_add(sg_authors *a, const char *id, const char *role);
 /* Authors and committers of REV, and for a merge of every commit in
  * REV^1..REV (at most SG_AUTHOR_WALK_MAX, else SG_EDENIED). */
-int sg_authors_collect(sg_authors *out, git_repository *repo, const sg_cgraph *g, const git_oid *rev);
+int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev);
 
 /* "Name <email>", "<email>" or a bare email -> lowercase email (caller frees).
  * SG_ENOTFOUND when the value holds no email. */
@@ -225,8 +227,8 @@ int sg_gate_count_reviews(sg_review_tally *out, const sg_review_list *l, const s
 void sg_review_tally_release(sg_review_tally *t);
 
 /* The reviews rule: collect from every configured source, count, judge. */
-int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_cgraph *g,
-			 const sg_policy *pol, const git_oid *rev, const git_oid *merge);
+int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_policy *pol,
+			 const git_oid *rev, const git_oid *merge);
 
 /* ---- signed approvals (approvals.c) ---- */
 #define SG_APPROVALS_REF "refs/notes/signgate-approvals"
