@@ -124,6 +124,16 @@ typedef struct sg_attest_ctx sg_attest_ctx;   /* one per run: the cache */
 int sg_attest_ctx_new(sg_attest_ctx **out, const sg_policy *pol);
 void sg_attest_ctx_free(sg_attest_ctx *c);
 
+/* Listing only (`log`): keep verdicts between runs in the local verdict
+ * cache, $GIT_COMMON_DIR/signgate/attest-cache (docs/signgate-notes.md),
+ * keyed by every input of the judgement. A decision that gates something
+ * (verify, revoke, requireNote, provenance) never uses it. */
+int sg_attest_ctx_use_cache(sg_attest_ctx *c, git_repository *repo);
+/* Write the verdicts judged this run into the cache (best effort). */
+void sg_attest_ctx_save(sg_attest_ctx *c);
+/* Attestation paragraphs read from the cache, and judged afresh, so far. */
+void sg_attest_ctx_stats(const sg_attest_ctx *c, size_t *cached, size_t *judged);
+
 /* The attestation paragraphs of one note (its text as read from the notes
  * ref; commit: the commit the note is attached to). Cheap: scanned once,
  * verified lazily. */

@@ -5,6 +5,7 @@
 #include "attest/judge_int.h"
 #include "core/error.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 struct sg_attest_ctx {
 	const sg_policy *pol;
 	sg_att_summary *sums;     /* keyed by the paragraph's digest, never by its claimed sha */
+	sg_att_vcache *vc;        /* the local verdict cache (listing only; NULL: none) */
+	unsigned char polkey[32]; /* sg_att_policy_key */
+	size_t judged, cached;
 	char reason[1024];
 	sg_attest_note *last;     /* sg_attest_judge_at's note */
 	char *last_ref;
@@ -55,9 +59,38 @@ void sg_attest_ctx_free(sg_attest_ctx *c)
 		next = s->next;
 		sg_att_summary_free(s);
 	}
+	sg_att_vcache_free(c->vc);
 	sg_attest_note_free(c->last);
 	free(c->last_ref);
 	free(c);
+}
+
+int sg_attest_ctx_use_cache(sg_attest_ctx *c, git_repository *repo)
+{
+	char *dir = NULL;
+	int err;
+
+	if (c->vc)
+		return SG_OK;
+	if ((err = sg_att_policy_key(c->polkey, c->pol)) < 0)
+		return err;
+	if (asprintf(&dir, "%ssigngate", git_repository_commondir(repo)) < 0)
+		return sg_error_set(SG_ERROR, "out of memory");
+	err = sg_att_vcache_open(&c->vc, dir);
+	free(dir);
+	return err;
+}
+
+void sg_attest_ctx_save(sg_attest_ctx *c)
+{
+	if (c->vc && sg_att_vcache_save(c->vc) < 0)
+		sg_error_clear(); /* a cache that cannot be written is judged again next time */
+}
+
+void sg_attest_ctx_stats(const sg_attest_ctx *c, size_t *cached, size_t *judged)
+{
+	*cached = c->cached;
+	*judged = c->judged;
 }
 
 int sg_attest_note_open(sg_attest_note **out, sg_attest_ctx *c, const git_oid *commit,
@@ -110,6 +143,51 @@ static void remember(sg_attest_ctx *c, sg_att_summary *s)
 	}
 }
 
+/* Where paragraph i of the note is kept in the verdict cache: its digest,
+ * the note's commit and every other input of the judgement. */
+static int cache_key(unsigned char out[32], const sg_attest_ctx *c, const sg_attest_note *n, size_t i)
+{
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(h, "signgate verdict key v1", 23) == 1 && EVP_DigestUpdate(h, n->pkey[i], 32) == 1 &&
+		 EVP_DigestUpdate(h, n->commit, GIT_OID_HEXSZ) == 1 && EVP_DigestUpdate(h, c->polkey, 32) == 1 &&
+		 EVP_DigestFinal_ex(h, out, NULL) == 1;
+
+	EVP_MD_CTX_free(h);
+	return ok ? SG_OK : sg_error_set_openssl(SG_ERROR, "cannot hash a verdict's key");
+}
+
+/* 1 and the cached summary of paragraph i; 0 when there is none that
+ * checks out (a damaged or foreign entry is a miss, never an answer). */
+static int from_cache(sg_att_summary **out, sg_attest_ctx *c, const sg_attest_note *n, size_t i)
+{
+	unsigned char key[32];
+	sg_buf v = SG_BUF_INIT;
+	int r = 0;
+
+	if (cache_key(key, c, n, i) == SG_OK && sg_att_vcache_get(&v, c->vc, key) == 1 &&
+	    sg_att_summary_decode(out, v.ptr, v.size, c->pol) == SG_OK) {
+		memcpy((*out)->pkey, n->pkey[i], 32);
+		c->cached++;
+		r = 1;
+	}
+	sg_error_clear();
+	sg_buf_dispose(&v);
+	return r;
+}
+
+/* Best effort: an entry that cannot be written is judged again next time. */
+static void to_cache(sg_attest_ctx *c, const sg_attest_note *n, size_t i, const sg_att_summary *s)
+{
+	unsigned char key[32];
+	sg_buf v = SG_BUF_INIT;
+
+	if (cache_key(key, c, n, i) < 0 || sg_att_summary_encode(&v, s) < 0 ||
+	    sg_att_vcache_put(c->vc, key, v.ptr, v.size) < 0)
+		sg_error_clear();
+	sg_buf_dispose(&v);
+}
+
 /* The summary of paragraph `para`: each paragraph by its own digest (two
  * copies of an envelope with other certificates are two paragraphs, so a
  * forged copy read first cannot spoil the genuine one's verdict). */
@@ -135,7 +213,14 @@ static int summary_of(const sg_att_summary **out, sg_attest_note *n, size_t i)
 			*out = s;
 			return SG_OK;
 		}
-	if ((err = sg_att_summary_build(&s, para, c->pol)) < 0)
+	if (!c->vc || (err = from_cache(&s, c, n, i)) == 0) {
+		if ((err = sg_att_summary_build(&s, para, c->pol)) < 0)
+			return err;
+		c->judged++;
+		if (c->vc && s->cacheable)
+			to_cache(c, n, i, s);
+	}
+	if (err < 0)
 		return err;
 	remember(c, s);
 	*out = s;

@@ -50,6 +50,11 @@ typedef struct sg_att_summary {
  * refuses anything else), so it binds the envelope's bytes. */
 int sg_att_para_key(unsigned char out[32], const sg_event *para);
 
+/* SHA-256 of every input of a judgement that is not in the paragraph:
+ * the policy's profiles (trust anchors by content), the keyring for
+ * openpgp profiles, this program's version (summary.c lists them). */
+int sg_att_policy_key(unsigned char out[32], const sg_policy *pol);
+
 /* Judge one paragraph afresh: decode, hash and parse the envelope, check
  * its signature once for each profile of `pol` its statement names. */
 int sg_att_summary_build(sg_att_summary **out, const sg_event *para, const sg_policy *pol);

@@ -7,11 +7,14 @@
 #include "attest/judge_int.h"
 #include "core/base64.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "sign/sign.h"
 
+#include <gpgme.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -562,4 +565,78 @@ done:
 	}
 	*out = s;
 	return SG_OK;
+}
+
+/* ---- what else a summary depends on ----
+ *
+ * sg_att_summary_build reads: the paragraph (sg_att_para_key); the
+ * statement's timeVerified, inside the envelope (0: the current time, and
+ * such a summary is never cached); the policy's profiles by name, and of
+ * each: format, trustAnchor (the certificates in the file, so its
+ * contents), key and allowedKey (openpgp), test (read again at each
+ * judgement, bound anyway); for openpgp the keyring GPGME reads (public
+ * keys, revocations); and this program's own rules (SG_VERSION). The
+ * event's paragraph and the note's commit are matched afresh every time. */
+
+static int hash_file(EVP_MD_CTX *h, const char *path)
+{
+	sg_buf b = SG_BUF_INIT;
+	int ok;
+
+	if (!path || sg_file_read_all(&b, path, (size_t)64 << 20) < 0) {
+		sg_error_clear();
+		return hash_str(h, "(no file)") && hash_str(h, path ? path : "");
+	}
+	ok = hash_str(h, "(file)") && EVP_DigestUpdate(h, b.ptr ? b.ptr : "", b.size) == 1;
+	sg_buf_dispose(&b);
+	return ok;
+}
+
+/* The public keyring of GPGME's home (gpg 2.2: pubring.kbx, or the
+ * legacy pubring.gpg; keyboxd's database when there is one). */
+static int hash_keyring(EVP_MD_CTX *h)
+{
+	static const char *const files[] = { "pubring.kbx", "pubring.gpg", "public-keys.d/pubring.db" };
+	const char *home;
+	char path[4096];
+	size_t i;
+	int ok = 1;
+
+	gpgme_check_version(NULL);
+	home = gpgme_get_dirinfo("homedir");
+	for (i = 0; ok && i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", home ? home : "", files[i]);
+		ok = hash_file(h, path);
+	}
+	return ok;
+}
+
+static int hash_profile(EVP_MD_CTX *h, const sg_profile *p, int *pgp)
+{
+	size_t i;
+	int ok = hash_str(h, p->name) && hash_str(h, p->format ? p->format : "") &&
+		 hash_str(h, p->key ? p->key : "") && hash_str(h, p->test ? "test" : "production") &&
+		 hash_file(h, p->trust_anchor && *p->trust_anchor ? p->trust_anchor : NULL);
+
+	for (i = 0; ok && i < p->allowed_key.n; i++)
+		ok = hash_str(h, p->allowed_key.v[i]);
+	if (p->format && strcmp(p->format, "openpgp") == 0)
+		*pgp = 1;
+	return ok;
+}
+
+int sg_att_policy_key(unsigned char out[32], const sg_policy *pol)
+{
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+		 hash_str(h, "signgate attestation verdict inputs v1, signgate " SG_VERSION), pgp = 0;
+	size_t i;
+
+	for (i = 0; ok && pol && i < pol->nprofiles; i++)
+		ok = hash_str(h, "(profile)") && hash_profile(h, &pol->profiles[i], &pgp);
+	if (ok && pgp)
+		ok = hash_str(h, "(keyring)") && hash_keyring(h);
+	ok = ok && EVP_DigestFinal_ex(h, out, NULL) == 1;
+	EVP_MD_CTX_free(h);
+	return ok ? SG_OK : sg_error_set_openssl(SG_ERROR, "cannot hash the policy's trust inputs");
 }

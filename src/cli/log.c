@@ -12,12 +12,13 @@
 #include <string.h>
 #include <strings.h>
 
-static const char usage_text[] = "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256]";
+static const char usage_text[] = "signgate log [REVRANGE] [--artifact SHA256] [--cert SHA256] [--no-cache]";
 
 typedef struct log_opts {
 	const char *range;
 	const char *artifact;
 	const char *cert;
+	int no_cache;
 } log_opts;
 
 static int parse(log_opts *o, int argc, char **argv)
@@ -25,6 +26,7 @@ static int parse(log_opts *o, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "cert", required_argument, NULL, 'c' },
+		{ "no-cache", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -34,6 +36,7 @@ static int parse(log_opts *o, int argc, char **argv)
 		switch (c) {
 		case 'a': o->artifact = optarg; break;
 		case 'c': o->cert = optarg; break;
+		case 'n': o->no_cache = 1; break;
 		default: return sg_error_set(SG_EUSAGE, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
@@ -445,7 +448,7 @@ static int show_warnings(out_state *st, const sg_strlist *warnings)
 static int output(out_state *st, sg_event_source *src, const sg_event_sel *sel, const sg_strlist *warnings)
 {
 	sg_logged_event le;
-	size_t i;
+	size_t i, cached, judged;
 	int err = SG_OK;
 
 	if (!st->cli->json && sg_cli_color())
@@ -464,12 +467,15 @@ static int output(out_state *st, sg_event_source *src, const sg_event_sel *sel, 
 		       "that %s not signgate events skipped\n", st->shown, st->shown == 1 ? "" : "s", sel->n,
 		       src->notes, src->notes == 1 ? "" : "s", src->skipped, src->skipped == 1 ? "" : "s",
 		       src->skipped == 1 ? "is" : "are");
+	sg_attest_ctx_stats(st->actx, &cached, &judged);
+	sg_cli_verbose(st->cli, "signgate: attestations: %zu judged, %zu from the verdict cache%s\n", judged,
+		       cached, st->o->no_cache ? " (--no-cache)" : "");
 	return err;
 }
 
 int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 {
-	log_opts o = { NULL, NULL, NULL };
+	log_opts o = { NULL, NULL, NULL, 0 };
 	git_repository *repo = NULL;
 	sg_policy *pol = NULL;
 	sg_strlist refs = SG_STRLIST_INIT, warnings = SG_STRLIST_INIT;
@@ -507,7 +513,9 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	st.cli = cli;
 	st.pol = pol;
 	st.repo = repo;
-	if ((err = sg_attest_ctx_new(&st.actx, pol)) < 0)
+	/* listing only: verdicts may come from the local cache (never for verify) */
+	if ((err = sg_attest_ctx_new(&st.actx, pol)) < 0 ||
+	    (!o.no_cache && (err = sg_attest_ctx_use_cache(st.actx, repo)) < 0))
 		goto done;
 	st.o = &o;
 	st.c = (colors){ "", "", "", "" };
@@ -516,7 +524,8 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 		goto done;
 	}
 	sg_cli_pager_start(cli);
-	err = output(&st, &src, &sel, &warnings);
+	if ((err = output(&st, &src, &sel, &warnings)) == SG_OK)
+		sg_attest_ctx_save(st.actx);
 done:
 	sg_attest_note_free(st.anote);
 	sg_attest_ctx_free(st.actx);

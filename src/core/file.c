@@ -502,6 +502,17 @@ int sg_file_write_cache(const char *path, const void *data, size_t len, mode_t m
 	return write_atomic(path, data, len, mode, 0);
 }
 
+int sg_file_mkdir_private(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return sg_error_set(SG_ERROR, "cannot create %s: %s", path, strerror(errno));
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return sg_error_set(SG_ERROR, "%s is not a directory", path);
+	return SG_OK;
+}
+
 int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC), e;

@@ -81,6 +81,10 @@ int sg_file_sync_path(const char *path);
  * through the same readers. Fills *st. */
 int sg_file_memfd(int *fd_out, struct stat *st, const void *data, size_t len, const char *name);
 
+/* mkdir `path` 0700 unless it is there; SG_ERROR when it cannot be made or
+ * is not a directory (a symlink is refused, never followed). */
+int sg_file_mkdir_private(const char *path);
+
 /* Convenience: write whole content atomically (an output: temp file,
  * fsync, rename, fsync of the folder). */
 int sg_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);

@@ -467,17 +467,12 @@ static int ensure_dirs(git_repository *repo)
 {
 	const char *parts[2] = { "signgate", IX_DIR };
 	sg_buf d = SG_BUF_INIT;
-	struct stat st;
 	int i, err = SG_OK;
 
 	for (i = 0; i < 2 && err == SG_OK; i++) {
 		sg_buf_clear(&d);
-		if ((err = sg_buf_printf(&d, "%s%s", git_repository_commondir(repo), parts[i])) < 0)
-			break;
-		if (mkdir(d.ptr, 0700) < 0 && errno != EEXIST)
-			err = sg_error_set(SG_ERROR, "cannot create %s: %s", d.ptr, strerror(errno));
-		else if (lstat(d.ptr, &st) < 0 || !S_ISDIR(st.st_mode))
-			err = sg_error_set(SG_ERROR, "%s is not a directory", d.ptr);
+		if ((err = sg_buf_printf(&d, "%s%s", git_repository_commondir(repo), parts[i])) == SG_OK)
+			err = sg_file_mkdir_private(d.ptr);
 	}
 	sg_buf_dispose(&d);
 	return err;

@@ -13,8 +13,13 @@
 #include <string.h>
 
 #include "attest/attest.h"
+#include "attest/judge_int.h"
 #include "core/base64.h"
 #include "core/error.h"
+#include "support.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_pae_spec_vector(void **state)
 {
@@ -266,6 +271,105 @@ static void test_judge_forged_copy_first(void **state)
 	sg_buf_dispose(&sig.sig);
 }
 
+/* A summary round-trips through its cache bytes; anything else is refused. */
+static void test_summary_bytes(void **state)
+{
+	sg_dsse_sig sig = { "cc", SG_BUF_INIT };
+	sg_buf env = SG_BUF_INIT, bytes = SG_BUF_INIT;
+	sg_event para = { NULL, 0 };
+	sg_att_summary *s = NULL, *back = NULL;
+	char sha[65];
+
+	(void)state;
+	sg_buf_put(&sig.sig, "x", 1);
+	assert_int_equal(sg_dsse_envelope_json(&env, "{}", 2, &sig, 1), SG_OK);
+	assert_int_equal(sg_attest_paragraph(&para, sha, &env, NULL, 0, NULL, 0), SG_OK);
+	assert_int_equal(sg_att_summary_build(&s, &para, NULL), SG_OK);
+	assert_non_null(strstr(sg_att_str(s, s->bad), "not an in-toto Statement"));
+	assert_int_equal(sg_att_summary_encode(&bytes, s), SG_OK);
+	assert_int_equal(sg_att_summary_decode(&back, bytes.ptr, bytes.size, NULL), SG_OK);
+	assert_string_equal(sg_att_str(back, back->bad), sg_att_str(s, s->bad));
+	sg_att_summary_free(back);
+	/* the twins: truncated, or a count that does not fit the bytes */
+	assert_int_equal(sg_att_summary_decode(&back, bytes.ptr, bytes.size - 1, NULL), SG_EVERIFY);
+	bytes.ptr[5 * 4] = 1; /* nsubj */
+	assert_int_equal(sg_att_summary_decode(&back, bytes.ptr, bytes.size, NULL), SG_EVERIFY);
+	assert_int_equal(sg_att_summary_decode(&back, "garbage", 7, NULL), SG_EVERIFY);
+	sg_error_clear();
+	sg_att_summary_free(s);
+	sg_event_release(&para);
+	sg_buf_dispose(&env);
+	sg_buf_dispose(&bytes);
+	sg_buf_dispose(&sig.sig);
+}
+
+static void flip_byte(const char *path, off_t at)
+{
+	FILE *f = fopen(path, "r+b");
+	int c;
+
+	assert_non_null(f);
+	assert_int_equal(fseeko(f, at, SEEK_SET), 0);
+	c = fgetc(f);
+	assert_int_equal(fseeko(f, at, SEEK_SET), 0);
+	fputc(c ^ 1, f);
+	fclose(f);
+}
+
+/* The verdict cache file: entries found by their key only, private modes,
+ * a damaged entry or file a miss. */
+static void test_vcache(void **state)
+{
+	char dir[] = "/tmp/sgvc.XXXXXX", path[256], folder[256];
+	unsigned char k1[32], k2[32], k3[32];
+	sg_att_vcache *vc = NULL;
+	sg_buf v = SG_BUF_INIT;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	memset(k1, 1, 32);
+	memset(k2, 2, 32);
+	memset(k3, 3, 32);
+	snprintf(path, sizeof(path), "%s/attest-cache/verdicts", dir);
+	assert_int_equal(sg_att_vcache_open(&vc, dir), SG_OK);
+	assert_int_equal(sg_att_vcache_get(&v, vc, k1), 0);
+	assert_int_equal(sg_att_vcache_put(vc, k1, "one", 3), SG_OK);
+	assert_int_equal(sg_att_vcache_put(vc, k2, "two!", 4), SG_OK);
+	assert_int_equal(sg_att_vcache_save(vc), SG_OK);
+	sg_att_vcache_free(vc);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(folder, sizeof(folder), "%s/attest-cache", dir);
+	assert_int_equal(stat(folder, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+
+	assert_int_equal(sg_att_vcache_open(&vc, dir), SG_OK);
+	assert_int_equal(sg_att_vcache_get(&v, vc, k1), 1);
+	assert_int_equal(v.size, 3);
+	assert_memory_equal(v.ptr, "one", 3);
+	assert_int_equal(sg_att_vcache_get(&v, vc, k2), 1);
+	assert_memory_equal(v.ptr, "two!", 4);
+	/* the twin: a key never written finds nothing */
+	assert_int_equal(sg_att_vcache_get(&v, vc, k3), 0);
+	sg_att_vcache_free(vc);
+
+	/* one byte of the first entry changed: it misses, the other is read */
+	flip_byte(path, 1);
+	assert_int_equal(sg_att_vcache_open(&vc, dir), SG_OK);
+	assert_int_equal(sg_att_vcache_get(&v, vc, k1), 0);
+	assert_int_equal(sg_att_vcache_get(&v, vc, k2), 1);
+	sg_att_vcache_free(vc);
+	/* a truncated file is empty */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 1), 0);
+	assert_int_equal(sg_att_vcache_open(&vc, dir), SG_OK);
+	assert_int_equal(sg_att_vcache_get(&v, vc, k2), 0);
+	sg_att_vcache_free(vc);
+	sg_buf_dispose(&v);
+	assert_int_equal(sh("rm -rf '%s'", dir), 0);
+}
+
 /* The attestation paragraph round-trips through the note parser, which
  * does not take it for an event. */
 static void test_paragraph_parse(void **state)
@@ -311,6 +415,8 @@ int main(void)
 		cmocka_unit_test(test_judge_refusals),
 		cmocka_unit_test(test_judge_forged_copy_first),
 		cmocka_unit_test(test_paragraph_parse),
+		cmocka_unit_test(test_summary_bytes),
+		cmocka_unit_test(test_vcache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
