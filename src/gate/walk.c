@@ -166,7 +166,7 @@ static int set_pred(walk *w, uint32_t node, uint32_t from)
 	int err;
 
 	while (node >= w->pred_alloc)
-		if ((err = sg_dag_reserve((void **)&w->pred, &w->pred_alloc, w->pred_alloc, 1024, sizeof(*w->pred))) < 0)
+		if ((err = sg_array_reserve((void **)&w->pred, &w->pred_alloc, w->pred_alloc, 1024, sizeof(*w->pred))) < 0)
 			return err;
 	w->pred[node] = from;
 	return SG_OK;
