@@ -110,6 +110,7 @@ static void explain_test_profiles(const sg_cli *cli, const sg_policy *pol)
 
 	for (i = 0; pol && cli->verbosity >= 0 && i < pol->nprofiles; i++)
 		if (pol->profiles[i].test) {
+			fflush(stdout);
 			fprintf(stderr, "signgate: note: check judges the release gate; the test profile "
 				"\"%s\" (test = true) may still sign this commit with its test key, so that "
 				"signing can be tried anywhere; a production profile may not\n",

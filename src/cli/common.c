@@ -42,6 +42,7 @@ int sg_cli_fail(int code)
 		kind = "scan: ";
 	else if (code == SG_EVERIFY)
 		kind = "verification failed: ";
+	fflush(stdout); /* after the output it follows, in a pipe too (2>&1) */
 	fprintf(stderr, "signgate: %s%s\n", kind, msg ? msg : "unknown error");
 	return sg_error_exit_code(code);
 }
@@ -50,6 +51,7 @@ int sg_cli_usage(const char *usage)
 {
 	const char *msg = sg_error_last();
 
+	fflush(stdout);
 	if (msg)
 		fprintf(stderr, "signgate: %s\n", msg);
 	fprintf(stderr, "usage: %s\n", usage);
@@ -76,8 +78,10 @@ int sg_cli_color(void)
 /* A message on stderr when -q/-v put the verbosity at `level` or above. */
 static void say(const sg_cli *cli, int level, const char *fmt, va_list ap)
 {
-	if (cli->verbosity >= level)
+	if (cli->verbosity >= level) {
+		fflush(stdout);
 		vfprintf(stderr, fmt, ap);
+	}
 }
 
 void sg_cli_info(const sg_cli *cli, const char *fmt, ...)

@@ -1,10 +1,10 @@
 #!/bin/sh
-# Docs that run (issue 14): every code block of README.md,
-# docs/integration-*.md, docs/git-integration.md and docs/signgate-notes.md, extracted from the
-# Markdown now (tests/lib/doc-run.py) and run as a reader would, in a fresh
-# folder, with signgate installed by `make install` into this test's folder
-# and on PATH. A page is one shell: its first failing step fails it. The
-# twins: broken pages in tests/docs-fixtures must fail.
+# Docs that run (issue 14): every code block of README.md and of every
+# page in docs/, extracted from the Markdown now (tests/lib/doc-run.py) and
+# run as a reader would, in a fresh folder, with signgate installed by
+# `make install` into this test's folder and on PATH. A page is one shell:
+# its first failing step fails it. The twins: broken pages in
+# tests/docs-fixtures must fail.
 . "$SG_TOP/tests/lib/test-lib.sh"
 export SG_DOC_PREFIX="$TRASH/prefix"
 make -s -C "$SG_TOP" install DESTDIR= PREFIX="$SG_DOC_PREFIX" INSTALL_BIN="$SIGNGATE" >/dev/null ||
@@ -27,7 +27,7 @@ run_page() {
 }
 
 cd "$SG_TOP" || exit 1
-for page in ${SG_DOC_PAGES:-README.md docs/integration-*.md docs/git-integration.md docs/signgate-notes.md}; do
+for page in ${SG_DOC_PAGES:-README.md docs/*.md}; do
 	if run_page "$page"; then
 		ok "$page: every block runs as the page says ($(grep -c '^ok - ' "$TRASH/$(echo "$page" | tr '/.' '__').log") steps)"
 		grep '^skip - ' "$TRASH/$(echo "$page" | tr '/.' '__').log" | sed 's/^/# /'
