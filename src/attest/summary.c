@@ -8,6 +8,7 @@
 #include "core/base64.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/str.h"
 #include "sign/sign.h"
 
 #include <gpgme.h>
@@ -76,19 +77,10 @@ static int set_bad(sg_att_summary *s, const char *why)
 
 /* ---- lookups by name ---- */
 
-static uint32_t name_hash(const char *k)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *k; k++)
-		h = (h ^ (unsigned char)*k) * 16777619u;
-	return h;
-}
-
 /* The slot holding `name`, or the empty slot where it would go. */
 static uint32_t *slot_of(const sg_att_summary *s, const char *name)
 {
-	uint32_t i = name_hash(name) & (s->nslots - 1);
+	uint32_t i = sg_str_hash(name) & (s->nslots - 1);
 
 	while (s->slots[i] && strcmp(sg_att_str(s, s->subj[s->slots[i] - 1].name), name) != 0)
 		i = (i + 1) & (s->nslots - 1);

@@ -33,12 +33,8 @@ int sg_cmd_approve(sg_cli *cli, int argc, char **argv)
 			return sg_cli_usage(usage_text);
 		}
 	}
-	if (argc - optind > 1) {
-		sg_error_set(SG_EUSAGE, "approve takes one revision, got %d", argc - optind);
+	if (sg_cli_rev_operand(&rev, argc, argv, "approve") < 0)
 		return sg_cli_usage(usage_text);
-	}
-	if (optind < argc)
-		rev = argv[optind];
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		return sg_cli_fail(err);
 	err = sg_gate_approve(&done, repo, rev, key);

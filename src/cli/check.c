@@ -215,12 +215,8 @@ int sg_cmd_check(sg_cli *cli, int argc, char **argv)
 			return sg_cli_usage(usage_text);
 		}
 	}
-	if (argc - optind > 1) {
-		sg_error_set(SG_EUSAGE, "check takes one revision, got %d", argc - optind);
+	if (sg_cli_rev_operand(&rev, argc, argv, "check") < 0)
 		return sg_cli_usage(usage_text);
-	}
-	if (optind < argc)
-		rev = argv[optind];
 	if ((err = sg_cli_open_repo(&repo, cli)) < 0)
 		return sg_cli_fail(err);
 	if ((err = sg_cli_load_policy(&pol, repo, cli)) < 0) {

@@ -31,6 +31,9 @@ int sg_cli_open_repo(git_repository **out, const sg_cli *cli);
 int sg_cli_load_policy(sg_policy **out, git_repository *repo, const sg_cli *cli);
 /* Print "signgate: <message>" for `code` and return the exit status. */
 int sg_cli_fail(int code);
+/* The REV operand after the options, if any, into *rev (left as it is when
+ * there is none); SG_EUSAGE "CMD takes one revision" when there are more. */
+int sg_cli_rev_operand(const char **rev, int argc, char **argv, const char *cmd);
 /* Print a usage error and return 2. */
 int sg_cli_usage(const char *usage);
 /* Show manual page `page`(section) (usage when it is not installed); 0. */

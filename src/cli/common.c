@@ -47,6 +47,15 @@ int sg_cli_fail(int code)
 	return sg_error_exit_code(code);
 }
 
+int sg_cli_rev_operand(const char **rev, int argc, char **argv, const char *cmd)
+{
+	if (argc - optind > 1)
+		return sg_error_set(SG_EUSAGE, "%s takes one revision, got %d", cmd, argc - optind);
+	if (optind < argc)
+		*rev = argv[optind];
+	return SG_OK;
+}
+
 int sg_cli_usage(const char *usage)
 {
 	const char *msg = sg_error_last();

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "attest/attest.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "verify/verify.h"
 
 #include <ctype.h>
@@ -195,16 +196,6 @@ static int still_valid(const sg_logged_event *le, const sg_revocation *r)
 	return t && t < r->since;
 }
 
-/* FNV-1a of a JSON key: field names compare by it before strcasecmp. */
-static uint32_t key_hash(const char *k)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *k; k++)
-		h = (h ^ (unsigned char)*k) * 16777619u;
-	return h;
-}
-
 static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol,
 		      const sg_attest_verdict *v)
 {
@@ -224,10 +215,10 @@ static int event_json(sg_buf *b, const sg_logged_event *le, const sg_policy *pol
 		err = json_member(b, &first, "notes_ref", le->notes_ref);
 	if (!meta[0])
 		for (k = 0; k < 8; k++)
-			meta[k] = key_hash(meta_keys[k]);
+			meta[k] = sg_str_hash(meta_keys[k]);
 	for (i = 0; i < le->ev.n && err == SG_OK; i++) {
 		klen = json_key(key, sizeof(key), le->ev.f[i].key);
-		hash[i] = key_hash(key);
+		hash[i] = sg_str_hash(key);
 		/* first wins; the meta keys, "revoked" and "attested" are never overwritten */
 		for (k = 0; k < 8 && !(hash[i] == meta[k] && strcmp(key, meta_keys[k]) == 0); k++)
 			;

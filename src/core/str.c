@@ -8,6 +8,15 @@ int sg_str_is_hex(const char *s, size_t n)
 	return s && strlen(s) == n && strspn(s, "0123456789abcdefABCDEF") == n;
 }
 
+uint32_t sg_str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 void sg_str_lower(char *s)
 {
 	for (; s && *s; s++)

@@ -3,9 +3,12 @@
 #define SG_CORE_STR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 1 when s is exactly n hexadecimal digits (either case), else 0. */
 int sg_str_is_hex(const char *s, size_t n);
+/* FNV-1a of the bytes of s (hash tables; not for security). */
+uint32_t sg_str_hash(const char *s);
 /* Fold s to ASCII lower (or upper) case in place. */
 void sg_str_lower(char *s);
 void sg_str_upper(char *s);

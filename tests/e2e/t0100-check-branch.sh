@@ -70,6 +70,7 @@ expect 3 "-- then a REV starting with '-' is a revision" -- sg check -- -x
 grep_out "unknown revision -x" "taken as a revision"
 expect 2 "an option that does not exist" -- sg check -x
 expect 2 "two revisions" -- sg check main feature
+grep_out "check takes one revision, got 2" "and says so"
 
 # --json parsed by jq, for allowed and denied.
 expect 0 "--json allowed" -- sg --json check v1.1

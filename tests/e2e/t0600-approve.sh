@@ -110,5 +110,6 @@ grep_out "revoked" "says revoked"
 
 # Usage
 expect 2 "approve takes one revision" -- sg approve a b
+grep_out "approve takes one revision, got 2" "and says so"
 expect 1 "no such secret key" -- sg approve --key 0000000000000000000000000000000000000000
 done_testing

@@ -71,6 +71,11 @@ static void test_str_fold(void **state)
 	assert_false(sg_str_is_hex("012g", 4));
 	assert_false(sg_str_is_hex("01 2", 4));
 	assert_false(sg_str_is_hex(NULL, 0));
+	/* FNV-1a, 32 bits: the published test vectors */
+	assert_int_equal(sg_str_hash(""), 0x811c9dc5u);
+	assert_int_equal(sg_str_hash("a"), 0xe40c292cu);
+	assert_int_equal(sg_str_hash("foobar"), 0xbf9cf968u);
+	assert_true(sg_str_hash("Key") != sg_str_hash("key"));
 }
 
 static void test_json_values(void **state)
