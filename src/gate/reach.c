@@ -43,7 +43,9 @@ static int all_literal(const sg_strlist *globs)
 }
 
 /* Literal patterns: each ref looked up by name, not every ref of the
- * repository read (tags, remotes, loose refs) to find them. */
+ * repository read (tags, remotes, loose refs) to find them. SG_ERETRY when
+ * libgit2 cannot look a name up (one too long for a path): the caller reads
+ * every ref instead, as for a glob. */
 static int lookup_protected(sg_strlist *out, git_repository *repo, const sg_policy *pol, const char *prefix)
 {
 	git_reference *ref = NULL;
@@ -59,7 +61,7 @@ static int lookup_protected(sg_strlist *out, git_repository *repo, const sg_poli
 		if (err == GIT_ENOTFOUND || err == GIT_EINVALIDSPEC)
 			continue;
 		if (err < 0)
-			ret = sg_error_set(SG_ERROR, "cannot read %s: %s", name.ptr, sg_git_errmsg());
+			ret = SG_ERETRY;
 		else if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
 			ret = sg_strlist_add_unique(out, name.ptr, 0);
 		git_reference_free(ref);
@@ -103,9 +105,14 @@ done:
 /* The protected refs that exist, sorted; symbolic refs (origin/HEAD) skipped. */
 static int list_protected(sg_strlist *out, git_repository *repo, const sg_policy *pol, const char *prefix)
 {
-	int ret = all_literal(&pol->protected_branch) ? lookup_protected(out, repo, pol, prefix)
-						       : iterate_protected(out, repo, pol, prefix);
+	int ret = SG_ERETRY;
 
+	if (all_literal(&pol->protected_branch))
+		ret = lookup_protected(out, repo, pol, prefix);
+	if (ret == SG_ERETRY) {
+		sg_strlist_release(out);
+		ret = iterate_protected(out, repo, pol, prefix);
+	}
 	if (ret == SG_OK && out->n > 1)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return ret;
