@@ -17,3 +17,6 @@ peak_rss_mib() {
 	awk '{ printf "%.1f", $1 / 1024 }' "$BENCH_TMP/rss"
 }
 row() { printf '%-46s %10s %10s %8s  %s\n' "$@"; }
+# verdict VALUE le|ge GOAL: "met" or "MISSED" (VALUE may end in x)
+verdict() { awk -v v="${1%x}" -v op="$2" -v g="$3" 'BEGIN {
+	ok = (op == "le") ? (v + 0 <= g + 0) : (v + 0 >= g + 0); print ok ? "met" : "MISSED" }'; }

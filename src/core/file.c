@@ -447,10 +447,13 @@ void sg_outfile_discard(sg_outfile *o, int unpublish)
 		close(o->fd);
 		o->fd = -1;
 	}
-	if (!o->renamed && o->tmp_path)
+	if (!o->renamed && o->tmp_path) {
 		unlink(o->tmp_path);
-	else if (o->renamed && unpublish && o->final_path)
+		free(o->tmp_path); /* removed: release has nothing left to unlink */
+		o->tmp_path = NULL;
+	} else if (o->renamed && unpublish && o->final_path) {
 		unlink(o->final_path);
+	}
 	sg_outfile_release(o);
 	errno = saved;
 }

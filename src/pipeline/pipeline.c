@@ -284,6 +284,8 @@ static int write_output(sg_outfile *o, const sg_run *run, const sg_item *it,
 	char *path = NULL;
 	int err;
 
+	if (o->tmp_path) /* made beside the hashing (precreate.c) */
+		return sg_outfile_write(o, content->ptr, content->size);
 	if ((err = output_path(&path, run, it, suffix)) < 0)
 		return err;
 	err = sg_outfile_open(o, path, 0644);
@@ -401,12 +403,15 @@ static int step_write(sg_run *run)
 	size_t i, j;
 	int err;
 
+	if ((err = sg_run_precreate_join(run)) < 0)
+		return err;
 	for (i = 0; i < run->n; i++) {
 		sg_item *it = &run->items[i];
 		if (it->payload)
 			continue; /* its signature goes back to the caller */
 		if ((err = write_output(&it->out_sig, run, it, it->slot->be->suffix, &it->sig.sig)) < 0)
 			return err;
+		it->written = 1;
 		if (it->slot->be->tsr_suffix && it->sig.tsr.size &&
 		    (err = write_output(&it->out_tsr, run, it, it->slot->be->tsr_suffix, &it->sig.tsr)) < 0)
 			return err;
@@ -529,6 +534,7 @@ static void run_release(sg_run *run, int published)
 {
 	size_t i;
 
+	sg_run_precreate_join(run); /* its error, if any, is not the batch's */
 	for (i = 0; i < run->n; i++) {
 		sg_item *it = &run->items[i];
 		sg_outfile_discard(&it->out_sig, !published);
@@ -598,7 +604,7 @@ static const struct {
 	int (*fn)(sg_run *);
 } steps[] = {
 	{ "profiles", step_profiles }, { "gate", step_gate }, { "key", step_open_signers },
-	{ "open", step_open_files }, { "scan", step_scan },
+	{ "open", step_open_files }, { "precreate", sg_run_precreate_start }, { "scan", step_scan },
 	/* provenance never moves: nothing recorded for another commit is signed or overwritten */
 	{ "provenance", sg_run_check_provenance }, { "sign", step_sign },
 	{ "attest", step_attest },
@@ -635,7 +641,9 @@ int sg_pipeline_sign(sg_batch *out, git_repository *repo, const sg_policy *pol,
 			break;
 	if (err == SG_OK)
 		err = fill_batch(out, &run);
-	/* Record the failure too, unless writing the audit log is what failed. */
+	/* Record the failure too, unless writing the audit log is what failed
+	 * (after the temp-file thread is done with the items). */
+	sg_run_precreate_join(&run);
 	if (err < 0 && !(s < sizeof(steps) / sizeof(steps[0]) && steps[s].fn == step_audit))
 		sg_run_audit(&run, err, s < sizeof(steps) / sizeof(steps[0]) ? steps[s].name : "done");
 	run_release(&run, err == SG_OK);

@@ -139,7 +139,7 @@ static json_t *item_json(const sg_item *it)
 		json_object_set_new(o, "profile", json_string(it->slot->prof->name));
 	if (it->scan.virus[0])
 		json_object_set_new(o, "malware", json_string(it->scan.virus));
-	if (it->out_sig.final_path)
+	if (it->written)
 		json_object_set_new(o, "signature", json_string(it->out_sig.final_path));
 	return o;
 }

@@ -2,6 +2,7 @@
 #ifndef SG_PIPELINE_RUN_H
 #define SG_PIPELINE_RUN_H
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "attest/attest.h"
@@ -30,6 +31,7 @@ typedef struct sg_item {          /* one artifact */
 	char *ts_line;            /* the note's Timestamp: value */
 	sg_outfile out_sig;
 	sg_outfile out_tsr;
+	int written;              /* out_sig holds the signature (step write) */
 } sg_item;
 
 typedef struct sg_run {
@@ -50,6 +52,12 @@ typedef struct sg_run {
 	char att_sha[65];         /* its SHA-256, named by every event of the batch */
 	sg_event att_para;        /* its note paragraph */
 	sg_outfile out_att;       /* <tag or commit>.intoto.jsonl */
+	struct {                  /* precreate.c: temp files made beside the hashing */
+		pthread_t thread;
+		int running;
+		int err;
+		char msg[1024];
+	} pre;
 } sg_run;
 
 /* pipeline.c: where the output with `suffix` of item `it` goes (next to
@@ -78,6 +86,14 @@ int sg_run_attest_path(char **out, const sg_run *run);
 /* Write the envelope as a line of <tag or commit>.intoto.jsonl (a temp
  * file, published with the signatures; earlier lines kept). */
 int sg_run_attest_write(sg_run *run);
+
+/* precreate.c */
+/* A batch of many files: start creating each item's temp signature file
+ * (out_sig) in a second thread, overlapping the hashing and signing. */
+int sg_run_precreate_start(sg_run *run);
+/* Wait for it (before anything touches out_sig); its error, if any. Safe
+ * to call when nothing was started, and twice. */
+int sg_run_precreate_join(sg_run *run);
 
 /* push.c */
 /* notes.push: sync the notes refs to that remote after a successful batch

@@ -18,12 +18,7 @@
 command -v strace >/dev/null || { not_ok "strace is installed (scripts/install-deps.sh)"; done_testing; }
 PKI=$TRASH/pki
 sg_pki_make "$PKI" >/dev/null || { echo "pki failed"; exit 1; }
-# a test profile with a file key, no scan (git config syntax, DESIGN.md 3)
-for kv in "profile.t.key file:$PKI/codesign.key" "profile.t.cert $PKI/codesign.pem" \
-	"profile.t.chain $PKI/chain.pem" "profile.t.trustAnchor $PKI/ca.pem" "profile.t.test true" \
-	"scan.required false"; do
-	git config -f "$TRASH/policy" ${kv%% *} "${kv#* }" || exit 1
-done
+sg_pki_test_policy "$TRASH/policy" "$PKI" || exit 1
 REPO=$TRASH/repo
 git init -q "$REPO" && git -C "$REPO" commit -q --allow-empty -m root || exit 1
 

@@ -156,3 +156,15 @@ ess_cert_id_alg = sha256
 EOF
 	done
 }
+
+# sg_pki_test_policy FILE PKIDIR [CLAMDB]: write a policy FILE with one test
+# profile "t" signing with PKIDIR's file key (codesign), no TSA; scanning
+# required with CLAMDB, off without it
+sg_pki_test_policy() {
+	_req=false; [ -n "${3:-}" ] && _req=true
+	for _kv in "profile.t.key file:$2/codesign.key" "profile.t.cert $2/codesign.pem" \
+		"profile.t.chain $2/chain.pem" "profile.t.trustAnchor $2/ca.pem" "profile.t.test true" \
+		"scan.required $_req" ${3:+"scan.database $3"}; do
+		git config -f "$1" "${_kv%% *}" "${_kv#* }" || return 1
+	done
+}
