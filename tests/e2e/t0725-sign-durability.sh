@@ -4,7 +4,8 @@
 # on disk, nothing half-written is published, and when signgate exits 0
 # the signatures and the note are on disk. libgit2 fsyncs nothing, and on a
 # file system without a journal nothing orders writes, so the order must
-# come from signgate's own barriers:
+# come from signgate's own barriers (signatures: the batch's files outside
+# .git; caches under .git, such as the notes index, are rebuilt if torn):
 #   1. the note's objects are written, then synced, then the notes ref moves
 #      (else a crash can leave the ref naming lost objects);
 #   2. the ref is fsynced before the first signature is renamed into place
@@ -29,9 +30,9 @@ barriers() {
 	/syncfs\(/ { syncs[++ns] = NR }
 	/(link|rename)\(".*\/refs\/notes\/signatures\.lock", ".*\/refs\/notes\/signatures"\)/ { if (!refmove) refmove = NR }
 	/fsync\([0-9]+<.*\/refs\/notes\/signatures>\)/ { if (refmove && !reffsync) reffsync = NR }
-	/write\([0-9]+<.*\/\.[^\/]*\.tmp-[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]>/ { lastwrite = NR }
+	/write\([0-9]+<.*\/\.[^\/]*\.tmp-[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]>/ && !/\.git\// { lastwrite = NR }
 	/fsync\([0-9]+<.*\/\.[^\/]*\.tmp-[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]>\)/ { syncs[++ns] = NR }
-	/rename\("([^"]*\/)?\.[^\/"]*\.tmp-[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]", / { if (!firstpub) firstpub = NR; lastpub = NR }
+	/rename\("([^"]*\/)?\.[^\/"]*\.tmp-[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]", / && !/\.git\// { if (!firstpub) firstpub = NR; lastpub = NR }
 	/fsync\([0-9]+<.*\/dist>\)/ { dirsync = NR }
 	END {
 		for (i = 1; i <= ns; i++) {
