@@ -57,8 +57,9 @@ static void trim(const char **s, size_t *len)
 }
 
 /* Append a field; key and value are copied into ONE allocation owned by
- * `key` (value points inside it). The value is sanitized here. */
-static int event_push(sg_event *e, const char *key, size_t klen, const char *val, size_t vlen)
+ * `key` (value points inside it). The value is sanitized and trimmed here,
+ * unless `clean`: already done (a parsed one), copied as it is. */
+static int event_push_as(sg_event *e, const char *key, size_t klen, const char *val, size_t vlen, int clean)
 {
 	sg_event_field *f;
 	char *mem;
@@ -78,14 +79,14 @@ static int event_push(sg_event *e, const char *key, size_t klen, const char *val
 		return sg_error_set(SG_ERROR, "out of memory");
 	memcpy(mem, key, klen);
 	mem[klen] = '\0';
-	/* Sanitize, then trim: a control character at either end became a
-	 * space, and the value must read back the same once written. */
 	memcpy(mem + klen + 1, val, vlen);
-	sanitize(mem + klen + 1, vlen);
-	{
+	if (!clean) {
+		/* Sanitize, then trim: a control character at either end became a
+		 * space, and the value must read back the same once written. */
 		const char *v = mem + klen + 1;
 		size_t n = vlen;
 
+		sanitize(mem + klen + 1, vlen);
 		trim(&v, &n);
 		memmove(mem + klen + 1, v, n);
 		vlen = n;
@@ -95,6 +96,11 @@ static int event_push(sg_event *e, const char *key, size_t klen, const char *val
 	f[e->n].value = mem + klen + 1;
 	e->n++;
 	return SG_OK;
+}
+
+static int event_push(sg_event *e, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	return event_push_as(e, key, klen, val, vlen, 0);
 }
 
 static int event_add_capped(sg_event *e, const char *key, const char *value, size_t cap)
@@ -489,6 +495,10 @@ static int take_paragraph(walker *w, const char *text, const char *para, const c
 	size_t off = (size_t)(para - text);
 	int r;
 
+	/* attestations only: a paragraph that does not start with the key is
+	 * one parse_lines would call PARA_OTHER; not copied nor parsed */
+	if (w->s.first_key && strcmp(w->s.first_key, SG_ATTESTATION_KEY) == 0 && !is_attestation(para, end))
+		return SG_OK;
 	if ((r = parse_paragraph(&w->s, para, (size_t)(end - para), &why)) < 0)
 		return r;
 	if (r == PARA_OTHER) {
@@ -578,10 +588,16 @@ static int keep_event(const sg_event *e, size_t off, size_t len, void *payload)
 
 	(void)off;
 	(void)len;
+	size_t i;
+
 	if ((err = sg_array_reserve((void **)&ps->ev, &ps->alloc, ps->n, 8, sizeof(*ps->ev))) < 0)
 		return err;
-	if ((err = sg_event_copy(&copy, e)) < 0)
+	for (i = 0; i < e->n && err == SG_OK; i++)
+		err = event_push_as(&copy, e->f[i].key, strlen(e->f[i].key), e->f[i].value, strlen(e->f[i].value), 1);
+	if (err < 0) {
+		sg_event_release(&copy);
 		return err;
+	}
 	ps->ev[ps->n++] = copy;
 	return 0;
 }
