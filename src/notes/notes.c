@@ -69,9 +69,7 @@ int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git
 	return r;
 }
 
-/* Read a blob into out (appended, NUL-terminated), refusing one over max
- * bytes before loading it. */
-static int read_blob_capped(sg_buf *out, git_repository *repo, const git_oid *id, size_t max)
+int sg_notes_read_blob(sg_buf *out, git_repository *repo, const git_oid *id, size_t max)
 {
 	git_odb *odb = NULL;
 	git_blob *blob = NULL;
@@ -132,7 +130,7 @@ static int read_note_at(sg_buf *out, git_repository *repo, git_commit *notes_com
 		ret = sg_error_set(SG_ENOTFOUND, "no note on %s", hex);
 		goto done;
 	}
-	ret = read_blob_capped(out, repo, &blob, max);
+	ret = sg_notes_read_blob(out, repo, &blob, max);
 done:
 	git_tree_free(tree);
 	return ret;
@@ -547,7 +545,7 @@ static int foreach_one(const git_oid *blob_id, const git_oid *annotated, void *p
 	if (type != GIT_OBJECT_BLOB || size > SG_NOTES_MAX)
 		return 0; /* not a note we can read: skipped, as documented */
 	sg_buf_clear(&st->buf);
-	if ((r = read_blob_capped(&st->buf, st->repo, blob_id, SG_NOTES_MAX)) < 0) {
+	if ((r = sg_notes_read_blob(&st->buf, st->repo, blob_id, SG_NOTES_MAX)) < 0) {
 		st->err = r;
 		return -1;
 	}

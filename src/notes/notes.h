@@ -153,6 +153,9 @@ const char *sg_notes_paragraph_break(const char *text, size_t len);
  * 2 * GIT_OID_HEXSZ + 1 bytes). 1 found, 0 not, < 0 error. */
 int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git_tree *tree,
 		       const char *hex);
+/* Read the note blob `id` into out (appended, NUL-terminated), refusing
+ * anything but a blob of at most max bytes before loading it. */
+int sg_notes_read_blob(sg_buf *out, git_repository *repo, const git_oid *id, size_t max);
 int sg_notes_read(sg_buf *out, git_repository *repo, const char *notes_ref,
 		  const git_oid *commit, size_t max);
 

@@ -283,35 +283,11 @@ static int nent_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* out: the note blob `id` alone (what signgate will merge: at most SG_NOTES_MAX bytes). */
 static int read_blob(sg_buf *out, git_repository *repo, const git_oid *id)
 {
-	git_odb *odb = NULL;
-	git_blob *blob = NULL;
-	git_object_t type;
-	size_t size;
-	char hex[GIT_OID_HEXSZ + 1];
-	int ret;
-
-	git_oid_tostr(hex, sizeof(hex), id);
-	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
-		ret = sg_git_fail(SG_ERROR, "cannot read a note");
-		goto done;
-	}
-	if (type != GIT_OBJECT_BLOB || size > SG_NOTES_MAX) {
-		ret = sg_error_set(SG_ERROR, "note object %s is not a blob of at most %d bytes; "
-				   "signgate will not merge it", hex, SG_NOTES_MAX);
-		goto done;
-	}
-	if (git_blob_lookup(&blob, repo, id) < 0) {
-		ret = sg_git_fail(SG_ERROR, "cannot read a note");
-		goto done;
-	}
 	sg_buf_clear(out);
-	ret = sg_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-done:
-	git_blob_free(blob);
-	git_odb_free(odb);
-	return ret;
+	return sg_notes_read_blob(out, repo, id, SG_NOTES_MAX);
 }
 
 /* The note for one annotated object from entries [v, v+n): every distinct

@@ -517,6 +517,34 @@ static void test_read_and_ref_checks(void **state)
 	sg_event_release(&e);
 }
 
+/* The one blob reader of the notes module (notes.c, sync_merge.c): a blob
+ * within the cap is appended; over the cap, or not a blob, it is refused
+ * before it is loaded and out is untouched. */
+static void test_read_blob(void **state)
+{
+	fixture *f = *state;
+	sg_buf b = SG_BUF_INIT;
+	git_oid id, tree;
+
+	assert_int_equal(git_blob_create_from_buffer(&id, f->repo, "0123456789", 10), 0);
+	assert_int_equal(sg_buf_puts(&b, ">"), 0);
+	assert_int_equal(sg_notes_read_blob(&b, f->repo, &id, 10), SG_OK);
+	assert_string_equal(b.ptr, ">0123456789");
+	assert_int_equal(sg_notes_read_blob(&b, f->repo, &id, 9), SG_ERROR);
+	assert_non_null(strstr(sg_error_last(), "the limit is 9 bytes"));
+	assert_string_equal(b.ptr, ">0123456789");
+	{
+		git_commit *c = NULL;
+		assert_int_equal(git_commit_lookup(&c, f->repo, &f->head), 0);
+		git_oid_cpy(&tree, git_commit_tree_id(c));
+		git_commit_free(c);
+	}
+	assert_int_equal(sg_notes_read_blob(&b, f->repo, &tree, 1 << 20), SG_ERROR);
+	assert_non_null(strstr(sg_error_last(), "is not a blob"));
+	assert_string_equal(b.ptr, ">0123456789");
+	sg_buf_dispose(&b);
+}
+
 /* A note holding a NUL byte (pushed by hand) is kept byte for byte and
  * the events go after it, in a paragraph of their own; in a fan-out tree
  * too (the blob is put back at the old note's path). */
@@ -909,6 +937,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_append_batch_is_one_commit, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_append_keeps_existing_note, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_read_and_ref_checks, repo_setup, repo_teardown),
+		cmocka_unit_test_setup_teardown(test_read_blob, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_append_after_nul_note, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_append_after_nul_note_fanout, repo_setup, repo_teardown),
 		cmocka_unit_test_setup_teardown(test_fanout_tree, repo_setup, repo_teardown),
