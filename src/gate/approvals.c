@@ -302,8 +302,9 @@ static int home_open(ap_home *h, const sg_buf *keyring, const char *where)
 	gpgme_data_release(data);
 	ir = e ? NULL : gpgme_op_import_result(h->ctx);
 	if (!ir || ir->imported + ir->unchanged == 0) {
-		ret = sg_error_set(SG_EDENIED, "the reviewers' keyring %s holds no OpenPGP public key gpg could "
-				   "import%s%s", where, e ? ": " : "", e ? gpgme_strerror(e) : "");
+		ret = sg_error_set(SG_ERROR, "the reviewers' keyring %s holds no OpenPGP public key gpg could "
+				   "import%s%s; commit the reviewers' armored public keys there (gpg --armor --export)",
+				   where, e ? ": " : "", e ? gpgme_strerror(e) : "");
 		goto fail;
 	}
 	return SG_OK;
@@ -323,15 +324,15 @@ static int policy_commit(git_commit **out, git_repository *repo, const char *ori
 	int ret = SG_EDENIED;
 
 	if (sscanf(origin, "blob %40s at %255s", blob, ref) != 2 || git_oid_fromstr(&want, blob) < 0)
-		return sg_error_set(SG_EDENIED, "cannot tell which commit the policy came from (%s)", origin);
+		return sg_error_set(SG_ERROR, "cannot tell which commit the policy came from (%s)", origin);
 	if (git_reference_name_to_id(&cid, repo, ref) < 0 || git_commit_lookup(&c, repo, &cid) < 0 ||
 	    git_commit_tree(&tree, c) < 0) {
-		ret = sg_error_set(SG_EDENIED, "cannot read %s, where the policy came from", ref);
+		ret = sg_error_set(SG_ERROR, "cannot read %s, where the policy came from", ref);
 		goto done;
 	}
 	te = git_tree_entry_byname(tree, ".signgate");
 	if (!te || !git_oid_equal(git_tree_entry_id(te), &want)) {
-		ret = sg_error_set(SG_EDENIED, "%s moved while signgate ran (its .signgate is no longer blob %.7s); "
+		ret = sg_error_set(SG_ERROR, "%s moved while signgate ran (its .signgate is no longer blob %.7s); "
 				   "run again", ref, blob);
 		goto done;
 	}
@@ -353,14 +354,14 @@ static int keyring_read(sg_buf *out, char **where, git_repository *repo, const s
 	git_tree_entry *te = NULL;
 	git_blob *blob = NULL;
 	char cid[GIT_OID_HEXSZ + 1], bid[GIT_OID_HEXSZ + 1];
-	int ret = SG_EDENIED;
+	int ret = SG_ERROR;
 
 	if (!path)
-		return sg_error_set(SG_EDENIED, "reviewSource approvals needs gate.reviewerKeyring (the reviewers' "
+		return sg_error_set(SG_ERROR, "reviewSource approvals needs gate.reviewerKeyring (the reviewers' "
 				    "public keys, committed on the protected branch)");
 	if (pol->from_file) {
 		if ((ret = sg_file_read_all(out, path, AP_KEYRING_MAX)) < 0)
-			return sg_error_set(SG_EDENIED, "cannot read gate.reviewerKeyring: %s", sg_error_last());
+			return sg_error_set(SG_ERROR, "cannot read gate.reviewerKeyring: %s", sg_error_last());
 		if (asprintf(where, "file %s", path) < 0)
 			return sg_error_set(SG_ERROR, "out of memory");
 		return SG_OK;
@@ -375,12 +376,13 @@ static int keyring_read(sg_buf *out, char **where, git_repository *repo, const s
 	    (git_tree_entry_filemode(te) != GIT_FILEMODE_BLOB &&
 	     git_tree_entry_filemode(te) != GIT_FILEMODE_BLOB_EXECUTABLE) ||
 	    git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
-		ret = sg_error_set(SG_EDENIED, "gate.reviewerKeyring %s is not a file in the policy's commit %.7s; "
+		ret = sg_error_set(SG_ERROR, "gate.reviewerKeyring %s is not a file in the policy's commit %.7s; "
 				   "commit the reviewers' public keys there", path, cid);
 		goto done;
 	}
 	if (git_blob_rawsize(blob) > AP_KEYRING_MAX) {
-		ret = sg_error_set(SG_EDENIED, "gate.reviewerKeyring %s is larger than %d bytes", path, AP_KEYRING_MAX);
+		ret = sg_error_set(SG_ERROR, "gate.reviewerKeyring %s is larger than %d bytes; keep only the "
+				   "reviewers' public keys in it", path, AP_KEYRING_MAX);
 		goto done;
 	}
 	sg_buf_clear(out);
@@ -588,7 +590,7 @@ int sg_gate_source_approvals(sg_review_list *out, const sg_review_ctx *ctx)
 	j.pol = pol;
 	git_oid_tostr(j.commit, sizeof(j.commit), ctx->rev);
 	if (!pol->reviewer_key.n)
-		return sg_error_set(SG_EDENIED, "reviewSource approvals needs gate.reviewerKey (the fingerprints "
+		return sg_error_set(SG_ERROR, "reviewSource approvals needs gate.reviewerKey (the fingerprints "
 				    "of the reviewers' keys)");
 	if (git_commit_lookup(&c, ctx->repo, ctx->rev) < 0)
 		return sg_error_set(SG_EDENIED, "cannot read commit %s", j.commit);

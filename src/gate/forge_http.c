@@ -3,8 +3,10 @@
  * NOPROXY for loopback, a response size cap), JSON through jansson, Link
  * pagination kept on the API's own origin and capped, and the SHA-256 of
  * every response body kept as evidence for the signing note.
- * Every failure is a denial that says why: the gate cannot vouch for
- * reviews it could not read. */
+ * A failure of the forge is a denial that says why: the gate cannot vouch
+ * for reviews it could not read. A configuration that cannot work (no
+ * token where one is needed, a refused or malformed token, an unusable API
+ * URL) is an error (exit 1) that names the fix. */
 #include "gate/internal.h"
 #include "core/error.h"
 #include "core/http.h"
@@ -209,6 +211,7 @@ int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *t
 
 	memset(f, 0, sizeof(*f));
 	f->name = name;
+	f->token_env = token_env;
 	f->evidence = evidence;
 	f->connect_ms = SG_FORGE_CONNECT_MS;
 	f->total_ms = 1000L * (pol->forge_timeout > 0 ? pol->forge_timeout : SG_FORGE_TIMEOUT_S);
@@ -219,10 +222,10 @@ int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *t
 	if (sg_http_load() < 0)
 		return SG_ERROR;
 	if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://", 7) != 0)
-		return sg_error_set(SG_EDENIED, "the %s API URL %.200s is not http(s)", name, base);
+		return sg_error_set(SG_ERROR, "the %s API URL %.200s is not http(s)", name, base);
 	n = strlen(base);
 	if (n > FORGE_URL_MAX / 2)
-		return sg_error_set(SG_EDENIED, "the %s API URL is longer than %d characters", name, FORGE_URL_MAX / 2);
+		return sg_error_set(SG_ERROR, "the %s API URL is longer than %d characters", name, FORGE_URL_MAX / 2);
 	while (n && base[n - 1] == '/')
 		n--;
 	if (!(f->base = strndup(base, n)))
@@ -230,12 +233,12 @@ int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *t
 	if (tok && *tok) {
 		if (strlen(tok) > FORGE_TOKEN_MAX || strpbrk(tok, "\r\n \t")) {
 			sg_forge_release(f);
-			return sg_error_set(SG_EDENIED, "%s holds no usable token (whitespace or over %d bytes); "
+			return sg_error_set(SG_ERROR, "%s holds no usable token (whitespace or over %d bytes); "
 					    "set it to the bare token", token_env, FORGE_TOKEN_MAX);
 		}
 		if (strncmp(f->base, "http://", 7) == 0 && !sg_http_is_loopback(f->base)) {
 			sg_forge_release(f);
-			return sg_error_set(SG_EDENIED, "the %s API URL %.200s is plain http: the %s token would "
+			return sg_error_set(SG_ERROR, "the %s API URL %.200s is plain http: the %s token would "
 					    "travel in clear text; use https", name, base, token_env);
 		}
 		if (!(f->token = strdup(tok))) {
@@ -287,9 +290,12 @@ static int forge_status_denial(sg_forge *f, const sg_http_resp *resp, const char
 		snprintf(f->last_reason, sizeof(f->last_reason), "HTTP %ld on %s", status, shown);
 		return SG_ENOTFOUND;
 	}
+	if (status == 401 && !f->token) /* configuration, not a decision: exit 1 */
+		return sg_error_set(SG_ERROR, "%s API needs a token (HTTP 401 on %s) and %s is not set; set it to a "
+				    "token that may read the repository", f->name, shown, f->token_env);
 	if (status == 401)
-		return sg_error_set(SG_EDENIED, "%s API refused the token (HTTP 401 on %s); check %s", f->name,
-				    shown, strcmp(f->name, "GitHub") == 0 ? "GITHUB_TOKEN" : "GITLAB_TOKEN");
+		return sg_error_set(SG_ERROR, "%s API refused the token (HTTP 401 on %s); check %s", f->name,
+				    shown, f->token_env);
 	if (status == 403 || status == 404)
 		return sg_error_set(SG_EDENIED, "%s API answered HTTP %ld on %s; check the repository setting "
 				    "in [forge] and that the token may read it", f->name, status, shown);

@@ -10,7 +10,8 @@
 
 #define SG_REV_MAX 1024
 
-static int peel_denial(const char *rev, git_object *obj)
+/* A revision that names no commit: nothing to judge, an error (exit 1). */
+static int peel_error(const char *rev, git_object *obj)
 {
 	git_object *target = NULL;
 	const char *type = "object";
@@ -21,30 +22,36 @@ static int peel_denial(const char *rev, git_object *obj)
 	} else {
 		type = git_object_type2string(git_object_type(obj));
 	}
-	return sg_error_set(SG_EDENIED, "%s names a %s, not a commit", rev, type);
+	return sg_error_set(SG_ERROR, "%s names a %s, not a commit; give a commit, or a branch or tag that "
+			    "points to one", rev, type);
 }
 
 int sg_gate_resolve_commit(git_oid *out, git_repository *repo, const char *rev)
 {
 	git_object *obj = NULL, *commit = NULL;
-	int ret = SG_EDENIED, err;
+	int ret = SG_ERROR, err;
 
+	/* A revision that cannot be resolved is work that cannot be done, not a
+	 * decision: exit 1 (DESIGN.md "Exit status"); nothing is allowed. */
 	if (!rev || !*rev)
-		return sg_error_set(SG_EDENIED, "no revision given");
+		return sg_error_set(SG_ERROR, "no revision given; name a commit, branch or tag");
 	if (strlen(rev) > SG_REV_MAX)
-		return sg_error_set(SG_EDENIED, "revision longer than %d characters", SG_REV_MAX);
+		return sg_error_set(SG_ERROR, "revision longer than %d characters; name a commit, branch or tag",
+				    SG_REV_MAX);
 	if (strcmp(rev, "HEAD") == 0 && git_repository_head_unborn(repo) == 1)
-		return sg_error_set(SG_EDENIED, "HEAD is unborn: the current branch has no commit yet");
+		return sg_error_set(SG_ERROR, "HEAD is unborn: the current branch has no commit yet; commit, or "
+				    "name a commit to check");
 	err = git_revparse_single(&obj, repo, rev);
 	if (err == GIT_ENOTFOUND)
-		return sg_error_set(SG_EDENIED, "unknown revision %s: no such commit, branch or tag", rev);
+		return sg_error_set(SG_ERROR, "unknown revision %s: no such commit, branch or tag here; fetch it "
+				    "or name one that exists (git rev-parse --verify REV)", rev);
 	if (err == GIT_EAMBIGUOUS)
-		return sg_error_set(SG_EDENIED, "ambiguous revision %s; give more hex digits or a full ref", rev);
+		return sg_error_set(SG_ERROR, "ambiguous revision %s; give more hex digits or a full ref", rev);
 	if (err < 0)
-		return sg_error_set(SG_EDENIED, "cannot resolve revision %s: %s", rev,
+		return sg_error_set(SG_ERROR, "cannot resolve revision %s: %s; name a commit, branch or tag", rev,
 				    sg_git_errmsg());
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-		ret = peel_denial(rev, obj);
+		ret = peel_error(rev, obj);
 		goto done;
 	}
 	git_oid_cpy(out, git_object_id(commit));

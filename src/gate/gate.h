@@ -67,8 +67,9 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 		     const char *rev, const sg_gate_opts *opts);
 void sg_gate_result_release(sg_gate_result *r);
 
-/* Resolve REV (sha, branch, tag peeled, HEAD) to a commit. SG_EDENIED with a
- * reason when it cannot be resolved to a commit. */
+/* Resolve REV (sha, branch, tag peeled, HEAD) to a commit. SG_ERROR with a
+ * reason and the fix when it cannot be resolved to a commit (nothing to
+ * judge: an error, exit 1, not a denial). */
 int sg_gate_resolve_commit(git_oid *out, git_repository *repo, const char *rev);
 
 /* Who runs: git user.email, else "user:" + OS user name. Caller frees. */

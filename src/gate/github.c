@@ -229,7 +229,7 @@ int sg_gate_source_github(sg_review_list *out, const sg_review_ctx *ctx)
 	int ret, err;
 
 	if (!pol->github_repository)
-		return sg_error_set(SG_EDENIED, "reviewSource github needs forge.githubRepository = owner/name "
+		return sg_error_set(SG_ERROR, "reviewSource github needs forge.githubRepository = owner/name "
 				    "in the policy");
 	if ((ret = sg_forge_init(&f, "GitHub", pol->github_api ? pol->github_api : GH_DEFAULT_API,
 				 "GITHUB_TOKEN", pol, &responses)) < 0)

@@ -219,7 +219,7 @@ int sg_gate_source_gitlab(sg_review_list *out, const sg_review_ctx *ctx)
 	int ret, err;
 
 	if (!pol->gitlab_api || !pol->gitlab_project)
-		return sg_error_set(SG_EDENIED, "reviewSource gitlab needs forge.gitlabApi (e.g. "
+		return sg_error_set(SG_ERROR, "reviewSource gitlab needs forge.gitlabApi (e.g. "
 				    "https://gitlab.example/api/v4) and forge.gitlabProject = group/name in the policy");
 	if ((ret = sg_forge_init(&f, "GitLab", pol->gitlab_api, "GITLAB_TOKEN", pol, &responses)) < 0)
 		return ret;

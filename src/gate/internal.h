@@ -254,6 +254,7 @@ int sg_approval_blocks(sg_strlist *out, const char *note, size_t max);
 
 typedef struct sg_forge {
 	const char *name;        /* "GitHub" / "GitLab", for messages */
+	const char *token_env;   /* "GITHUB_TOKEN" / "GITLAB_TOKEN", for messages */
 	char *base;              /* API base URL, no trailing slash */
 	char *token;             /* from the environment; never printed */
 	long connect_ms, total_ms;
@@ -268,13 +269,14 @@ typedef struct sg_forge {
 #define SG_FORGE_OPTIONAL 2      /* 401, 403 (not a rate limit), 404 -> SG_ENOTFOUND */
 
 /* Set up from the policy's base URL and the token's environment variable.
- * SG_EDENIED when the URL is unusable or a token would go over plain http
- * to a host other than loopback. */
+ * SG_ERROR (configuration: exit 1) when the URL is unusable, the token is
+ * malformed or would go over plain http to a host other than loopback. */
 int sg_forge_init(sg_forge *f, const char *name, const char *base, const char *token_env,
 		  const sg_policy *pol, sg_strlist *evidence);
 void sg_forge_release(sg_forge *f);
 /* GET base + path (path starts with '/'); *out is the JSON document (pages
- * joined into one array with SG_FORGE_PAGINATE). Failures are SG_EDENIED
+ * joined into one array with SG_FORGE_PAGINATE). HTTP 401 (no token, or a
+ * refused one) is SG_ERROR (exit 1); other failures are SG_EDENIED
  * with the reason (rate limit and its reset time, HTTP status, timeout,
  * malformed JSON, oversize). */
 int sg_forge_get(json_t **out, sg_forge *f, const char *path, int flags);

@@ -35,7 +35,7 @@ static int add_denials(sg_reftx_report *r, const char *tag, const sg_gate_result
 		if (g->rules[i].ok)
 			continue;
 		snprintf(line, sizeof(line), "tag %s (%.12s): %s: %s", tag, g->commit, g->rules[i].name,
-			 g->rules[i].evidence ? g->rules[i].evidence : "denied");
+			 g->rules[i].evidence ? g->rules[i].evidence : fallback ? fallback : "denied");
 		err = sg_strlist_add(&r->denials, line);
 		added++;
 	}

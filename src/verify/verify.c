@@ -313,7 +313,8 @@ static int resolve_commit(git_oid *out, git_repository *repo, const char *rev)
 
 	if (git_revparse_single(&obj, repo, rev) < 0 ||
 	    git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
-		ret = sg_error_set(SG_EUSAGE, "--rev %s does not name a commit", rev);
+		ret = sg_error_set(SG_ERROR, "--rev %s does not name a commit here; fetch it or name one that exists "
+				   "(git rev-parse --verify REV)", rev);
 	} else {
 		git_oid_cpy(out, git_object_id(peeled));
 		ret = SG_OK;

@@ -53,7 +53,7 @@ git -C r tag -a -m "release" v1.2
 expect 3 "tag on an unreviewed commit" -- sg check v1.2
 grep_out "0 of 1 required review" "reviews rule says why"
 git -C r tag -a -m tree treetag 'HEAD^{tree}'
-expect 3 "a tag of a tree is not a commit" -- sg check treetag
+expect 1 "a tag of a tree is not a commit: an error, not a decision" -- sg check treetag
 grep_out "names a tree, not a commit" "says what it names"
 
 # Detached HEAD.
@@ -64,9 +64,11 @@ expect 3 "detached HEAD on a feature commit" -- sg check
 git -C r checkout -q main
 
 # REV that does not exist, REV starting with '-', usage errors.
-expect 3 "unknown revision" -- sg check no-such-branch
-grep_out "unknown revision no-such-branch" "names the revision"
-expect 3 "-- then a REV starting with '-' is a revision" -- sg check -- -x
+expect 1 "unknown revision: an error (exit 1), not a denial" -- sg check no-such-branch
+grep_out "signgate: error: unknown revision no-such-branch" "names the revision"
+grep_out "fetch it or name one that exists" "names the fix"
+no_grep_out "denied" "never says denied"
+expect 1 "-- then a REV starting with '-' is a revision" -- sg check -- -x
 grep_out "unknown revision -x" "taken as a revision"
 expect 2 "an option that does not exist" -- sg check -x
 expect 2 "two revisions" -- sg check main feature
@@ -106,6 +108,6 @@ git init -q -b main r2
 git -C r2 commit -q --allow-empty -m x
 expect 1 "repository without a policy" -- "$SIGNGATE" -C r2 check
 git -C r2 checkout -q --orphan fresh
-expect 3 "unborn HEAD" -- "$SIGNGATE" -C r2 --policy "$TRASH/r/.signgate" check
+expect 1 "unborn HEAD: an error" -- "$SIGNGATE" -C r2 --policy "$TRASH/r/.signgate" check
 grep_out "HEAD is unborn" "says HEAD is unborn"
 done_testing

@@ -55,10 +55,11 @@ grep_out "1 of 1 required review on .* (gina@example.com)" "gerrit reviewer coun
 git -C r notes --ref=refs/notes/review add -f -m "Code-Review-2: Gina <gina@example.com>" HEAD 2>/dev/null
 expect 3 "gerrit Code-Review-2" -- sg check
 
-# A source that cannot be consulted (here: github with no repository set) is a denial (fail closed).
+# A source the policy leaves unusable (here: github with no repository set)
+# is a configuration error: exit 1, nothing allowed (fail closed).
 write_policy r protectedBranch=main requiredReviews=1 reviewSource=trailers
 printf '\treviewSource = github\n' >>r/.signgate
 git -C r commit -q -am "github too" -m "Reviewed-by: Bob <bob@example.com>"
-expect 3 "unusable review source" -- sg check
+expect 1 "unusable review source: an error" -- sg check
 grep_out "reviewSource github needs forge.githubRepository" "says so"
 done_testing

@@ -93,9 +93,9 @@ expect 3 "a tampered statement does not count" -- sg check
 grep_out "signature does not verify" "says it does not verify"
 grep_out "1 of 2 required reviews" "bob still counts once"
 
-# No keyring or keys in the policy: a denial.
+# No keyring in the policy: the rules cannot be applied, an error (exit 1).
 printf '[gate]\n\tprotectedBranch = main\n\treviewSource = approvals\n\treviewerKey = %s\n' "$BOB" >"$TRASH/p1"
-expect 3 "reviewerKeyring unset" -- sg --policy "$TRASH/p1" check "$one"
+expect 1 "reviewerKeyring unset: an error" -- sg --policy "$TRASH/p1" check "$one"
 grep_out "needs gate.reviewerKeyring" "says what to set"
 # A --policy file names the keyring as a file.
 gpg --batch --armor --export "$BOB" "$CAROL" >"$TRASH/keys.asc"

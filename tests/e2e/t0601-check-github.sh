@@ -112,9 +112,10 @@ grep_out "GitHub API timed out after 2000 ms" "says timeout"
 
 # The token goes in the Authorization header and nowhere else.
 gh approved --token s3cr3t-t0ken
-expect 3 "no token where the API needs one" -- chk
-grep_out "refused the token (HTTP 401" "says the token was refused"
-GITHUB_TOKEN=wrong expect 3 "wrong token" -- chk
+expect 1 "no token where the API needs one: an error, not a denial" -- chk
+grep_out "signgate: error: GitHub API needs a token (HTTP 401 .*) and GITHUB_TOKEN is not set; set it" "says which variable to set"
+GITHUB_TOKEN=wrong expect 1 "wrong token: an error" -- chk
+grep_out "signgate: error: GitHub API refused the token (HTTP 401" "says the token was refused"
 GITHUB_TOKEN=s3cr3t-t0ken expect 0 "right token" -- chk
 no_grep_out "s3cr3t-t0ken" "the token is never printed"
 check "token sent as Authorization" grep -q " yes\$" "$TRASH/forge.log"
@@ -122,7 +123,7 @@ check "token not in the audit log" sh -c "! grep -rq s3cr3t-t0ken '$TRASH/r/.git
 
 # Plain http to a host other than loopback never carries the token.
 gh_policy http://forge.invalid
-GITHUB_TOKEN=s3cr3t-t0ken expect 3 "token over plain http to a remote host" -- chk
+GITHUB_TOKEN=s3cr3t-t0ken expect 1 "token over plain http to a remote host: an error" -- chk
 grep_out "would travel in clear text" "refused before connecting"
 
 # Nothing listens: a denial, not an error.
@@ -133,6 +134,6 @@ grep_out "GitHub API unreachable" "says unreachable"
 
 # No repository configured.
 printf '[gate]\n\tprotectedBranch = main\n\treviewSource = github\n' >"$TRASH/policy"
-expect 3 "reviewSource github without forge.githubRepository" -- chk
+expect 1 "reviewSource github without forge.githubRepository: an error" -- chk
 grep_out "needs forge.githubRepository" "says what to set"
 done_testing

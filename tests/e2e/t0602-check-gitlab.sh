@@ -76,9 +76,10 @@ grep_out "GitLab API timed out after 2000 ms" "says timeout"
 gl approved --token gl-t0ken
 GITLAB_TOKEN=gl-t0ken expect 0 "token accepted" -- chk
 no_grep_out "gl-t0ken" "token never printed"
-expect 3 "token missing" -- chk
+expect 1 "token missing: an error" -- chk
+grep_out "GitLab API needs a token (HTTP 401 .*) and GITLAB_TOKEN is not set" "says which variable to set"
 
 printf '[gate]\n\tprotectedBranch = main\n\treviewSource = gitlab\n' >"$TRASH/policy"
-expect 3 "reviewSource gitlab without forge settings" -- chk
+expect 1 "reviewSource gitlab without forge settings: an error" -- chk
 grep_out "needs forge.gitlabApi" "says what to set"
 done_testing

@@ -14,32 +14,35 @@ git -C "$REPO" tag -a -m t blobtag 'HEAD:src/hello.c'
 git -C "$REPO" tag -a -m t annotree 'HEAD^{tree}'
 git -C "$REPO" tag -a -m t tagtag blobtag 2>/dev/null
 snap 0
+# A REV that names no commit is work that cannot be done: exit 1 and
+# "signgate: error:" (DESIGN.md "Exit status"), never 0, never a decision.
 for t in treetag blobtag annotree tagtag; do
-	expect 3 "check $t (not a commit): denied" -- sg check "$t"
+	expect 1 "check $t (not a commit): an error" -- sg check "$t"
 	grep_out "names a \(tree\|blob\), not a commit" "  ...says what it names"
-	expect 3 "sign --rev $t: denied" -- sg sign --rev "$t" dist/a.txt
-	expect 3 "sign --tag $t: denied" -- sg sign --tag "$t" dist/a.txt
+	grep_out "signgate: error: " "  ...as an error"
+	expect 1 "sign --rev $t: an error" -- sg sign --rev "$t" dist/a.txt
+	expect 1 "sign --tag $t: an error" -- sg sign --tag "$t" dist/a.txt
 done
-expect 3 "check HEAD^{tree}: denied" -- sg check 'HEAD^{tree}'
-expect 3 "check HEAD:src/hello.c (a blob): denied" -- sg check 'HEAD:src/hello.c'
-expect 2 "verify --rev treetag: usage error" -- sg verify --rev treetag dist/a.txt
+expect 1 "check HEAD^{tree}: an error" -- sg check 'HEAD^{tree}'
+expect 1 "check HEAD:src/hello.c (a blob): an error" -- sg check 'HEAD:src/hello.c'
+expect 1 "verify --rev treetag: an error" -- sg verify --rev treetag dist/a.txt
 expect 2 "log treetag: usage error" -- sg log treetag
 
 # option-looking REVs never become options (of signgate or of git)
 for r in --upload-pack=touch -x --output=pwn --help=x -xh; do
 	expect 2 "check $r: unknown option, usage error" -- sg check "$r"
 done
-expect 3 "check -- --upload-pack=touch: an unknown revision, denied" -- sg check -- "--upload-pack=touch $TRASH/pwned"
-expect 3 "sign --rev --output=pwn: an unknown revision, denied" -- sg sign --rev "--output=$TRASH/pwned" dist/a.txt
-expect 3 "sign --rev -h: an unknown revision, denied" -- sg sign --rev -h dist/a.txt
-expect 3 "sign --tag --foo: denied" -- sg sign --tag --foo dist/a.txt
-expect 3 "sign --tag ../../x: denied" -- sg sign --tag ../../x dist/a.txt
-expect 2 "verify --rev=-x: usage error" -- sg verify --rev=-x dist/a.txt
+expect 1 "check -- --upload-pack=touch: an unknown revision, an error" -- sg check -- "--upload-pack=touch $TRASH/pwned"
+expect 1 "sign --rev --output=pwn: an unknown revision, an error" -- sg sign --rev "--output=$TRASH/pwned" dist/a.txt
+expect 1 "sign --rev -h: an unknown revision, an error" -- sg sign --rev -h dist/a.txt
+expect 1 "sign --tag --foo: an unknown tag, an error" -- sg sign --tag --foo dist/a.txt
+expect 1 "sign --tag ../../x: an unknown tag, an error" -- sg sign --tag ../../x dist/a.txt
+expect 1 "verify --rev=-x: an unknown revision, an error" -- sg verify --rev=-x dist/a.txt
 expect 2 "log --upload-pack=x: usage error" -- sg log --upload-pack=x
-expect 3 "check main..HEAD (a range): denied" -- sg check main..HEAD
-expect 3 "check with a newline in REV: denied" -- sg check "$(printf 'HEAD\nmain')"
-expect 3 "check with a 100 kB REV: denied" -- sg check "$(head -c 100000 /dev/zero | tr '\0' a)"
-check "the denial is in the audit log" \
+expect 1 "check main..HEAD (a range): an error" -- sg check main..HEAD
+expect 1 "check with a newline in REV: an error" -- sg check "$(printf 'HEAD\nmain')"
+expect 1 "check with a 100 kB REV: an error" -- sg check "$(head -c 100000 /dev/zero | tr '\0' a)"
+check "the refusal is in the audit log" \
 	sh -c "tail -1 '$REPO/.git/signgate/audit.log' | jq -e '.rev | length == 100000' >/dev/null"
 snap 1
 only_written 0 1 "no file was written by any of them"

@@ -70,6 +70,45 @@ error_in ".*/.git/hooks/reference-transaction exists and was not written by sign
 grep_out "signgate-install-hooks(1)" "  ...says where merging it is explained"
 grep_out "install-hooks --force" "  ...or how to replace it"
 
+# Work that cannot be done is exit 1 in check, sign and verify alike: an
+# unknown revision (a decision needs a commit to judge).
+for c in "check no-such-rev" "sign --rev no-such-rev dist/app.tar.gz" "verify --rev no-such-rev dist/app.tar.gz"; do
+	# shellcheck disable=SC2086
+	error_in ".*no-such-rev.*; fetch it or name one that exists" "$SIGNGATE" $c
+done
+# The reviewers' keyring the policy names is missing, or holds no key: the
+# approvals rule cannot be applied, an error (exit 1), in check and sign. (The
+# keyring is read when an approval is there to judge: a statement block, even
+# one that will not verify, is enough.)
+printf -- '-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nx\n-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----\n' |
+	git notes --ref=refs/notes/signgate-approvals add -f -F - HEAD
+kr_policy() {
+	sed '/^\[gate\]/a\
+	reviewSource = approvals\
+	reviewerKey = 0123456789ABCDEF0123456789ABCDEF01234567\
+	reviewerKeyring = '"$1" .signgate >"$TRASH/kr.policy"
+}
+kr_policy "$TRASH/no-such-keyring.asc"
+error_in "cannot read gate.reviewerKeyring" "$SIGNGATE" --policy "$TRASH/kr.policy" check
+error_in "cannot read gate.reviewerKeyring" "$SIGNGATE" --policy "$TRASH/kr.policy" sign dist/app.tar.gz
+printf 'not a key\n' >"$TRASH/garbage.asc"
+kr_policy "$TRASH/garbage.asc"
+error_in "the reviewers' keyring file .*garbage.asc holds no OpenPGP public key" "$SIGNGATE" --policy "$TRASH/kr.policy" check
+grep_out "gpg --armor --export" "  ...and says how to make one"
+# Hooks still fail closed on an error: the release tag is not made.
+git config signgate.policyFile "$TRASH/kr.policy"
+expect 0 "install the hooks" -- "$SIGNGATE" install-hooks --force
+if PATH="$(dirname "$SIGNGATE"):$PATH" git tag -a -m r v9.9 >"$TRASH/out" 2>"$TRASH/err"; then
+	not_ok "a release tag under an unreadable keyring is refused by the hook"
+else
+	ok "a release tag under an unreadable keyring is refused by the hook"
+fi
+grep_out "holds no OpenPGP public key" "  ...saying why"
+check "  ...and no tag was made" sh -c "! git rev-parse -q --verify refs/tags/v9.9"
+git config --unset signgate.policyFile
+git notes --ref=refs/notes/signgate-approvals remove HEAD 2>/dev/null
+rm -f .git/hooks/reference-transaction .git/hooks/pre-receive
+
 # The twins: decisions are still exit 3 and "denied".
 git checkout -q -b feature
 echo b >dist/b.tar.gz && git add dist/b.tar.gz && git commit -q -m "unreviewed"

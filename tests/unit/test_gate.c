@@ -364,11 +364,12 @@ static void test_resolve(void **state)
 	assert_int_equal(sg_gate_resolve_commit(&a, repo, "v1"), 0);
 	assert_int_equal(sg_gate_resolve_commit(&b, repo, "main"), 0);
 	assert_true(git_oid_equal(&a, &b));
-	assert_int_equal(sg_gate_resolve_commit(&a, repo, "treetag"), SG_EDENIED);
+	/* nothing to judge: errors (exit 1), never denials */
+	assert_int_equal(sg_gate_resolve_commit(&a, repo, "treetag"), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), "names a tree, not a commit"));
-	assert_int_equal(sg_gate_resolve_commit(&a, repo, "no-such-thing"), SG_EDENIED);
+	assert_int_equal(sg_gate_resolve_commit(&a, repo, "no-such-thing"), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), "unknown revision no-such-thing"));
-	assert_int_equal(sg_gate_resolve_commit(&a, repo, ""), SG_EDENIED);
+	assert_int_equal(sg_gate_resolve_commit(&a, repo, ""), SG_ERROR);
 }
 
 static void test_linear_and_reviews(void **state)
@@ -487,8 +488,9 @@ static void test_unavailable_source(void **state)
 	(void)state;
 	policy_init(&pol);
 	add(&pol.review_source, "github");
-	assert_int_equal(eval(&r, &pol, "main"), SG_EDENIED);
-	assert_non_null(strstr(r.rules[1].evidence, "reviewSource github needs forge.githubRepository"));
+	/* a source the policy cannot use is a configuration error (exit 1), not a decision */
+	assert_int_equal(eval(&r, &pol, "main"), SG_ERROR);
+	assert_non_null(strstr(sg_error_last(), "reviewSource github needs forge.githubRepository"));
 	sg_gate_result_release(&r);
 	policy_release(&pol);
 }
@@ -554,7 +556,7 @@ static void test_unborn(void **state)
 	sh_ok("git init -q -b main %s/empty", tmp);
 	snprintf(path, sizeof(path), "%s/empty", tmp);
 	assert_int_equal(git_repository_open(&empty, path), 0);
-	assert_int_equal(sg_gate_resolve_commit(&id, empty, "HEAD"), SG_EDENIED);
+	assert_int_equal(sg_gate_resolve_commit(&id, empty, "HEAD"), SG_ERROR);
 	assert_non_null(strstr(sg_error_last(), "HEAD is unborn"));
 	git_repository_free(empty);
 }
