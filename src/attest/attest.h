@@ -131,8 +131,15 @@ void sg_attest_ctx_free(sg_attest_ctx *c);
 int sg_attest_ctx_use_cache(sg_attest_ctx *c, git_repository *repo);
 /* Write the verdicts judged this run into the cache (best effort). */
 void sg_attest_ctx_save(sg_attest_ctx *c);
-/* Attestation paragraphs read from the cache, and judged afresh, so far. */
-void sg_attest_ctx_stats(const sg_attest_ctx *c, size_t *cached, size_t *judged);
+/* `doctor`: judge afresh every paragraph the cache holds too, count those
+ * whose cached verdict differs, and use (and keep) the fresh one. */
+void sg_attest_ctx_recheck(sg_attest_ctx *c);
+/* So far: attestation paragraphs judged afresh, read from the cache, and
+ * (recheck) cached ones that disagreed with a fresh judgement. */
+typedef struct sg_attest_stats {
+	size_t judged, cached, disagreed;
+} sg_attest_stats;
+const sg_attest_stats *sg_attest_ctx_stats(const sg_attest_ctx *c);
 
 /* The attestation paragraphs of one note (its text as read from the notes
  * ref; commit: the commit the note is attached to). Cheap: scanned once,

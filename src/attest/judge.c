@@ -22,7 +22,8 @@ struct sg_attest_ctx {
 	sg_att_summary *sums;     /* keyed by the paragraph's digest, never by its claimed sha */
 	sg_att_vcache *vc;        /* the local verdict cache (listing only; NULL: none) */
 	unsigned char polkey[32]; /* sg_att_policy_key */
-	size_t judged, cached;
+	int recheck;
+	sg_attest_stats stats;
 	char reason[1024];
 	sg_attest_note *last;     /* sg_attest_judge_at's note */
 	char *last_ref;
@@ -87,10 +88,14 @@ void sg_attest_ctx_save(sg_attest_ctx *c)
 		sg_error_clear(); /* a cache that cannot be written is judged again next time */
 }
 
-void sg_attest_ctx_stats(const sg_attest_ctx *c, size_t *cached, size_t *judged)
+void sg_attest_ctx_recheck(sg_attest_ctx *c)
 {
-	*cached = c->cached;
-	*judged = c->judged;
+	c->recheck = 1;
+}
+
+const sg_attest_stats *sg_attest_ctx_stats(const sg_attest_ctx *c)
+{
+	return &c->stats;
 }
 
 int sg_attest_note_open(sg_attest_note **out, sg_attest_ctx *c, const git_oid *commit,
@@ -168,7 +173,7 @@ static int from_cache(sg_att_summary **out, sg_attest_ctx *c, const sg_attest_no
 	if (cache_key(key, c, n, i) == SG_OK && sg_att_vcache_get(&v, c->vc, key) == 1 &&
 	    sg_att_summary_decode(out, v.ptr, v.size, c->pol) == SG_OK) {
 		memcpy((*out)->pkey, n->pkey[i], 32);
-		c->cached++;
+		c->stats.cached++;
 		r = 1;
 	}
 	sg_error_clear();
@@ -186,6 +191,19 @@ static void to_cache(sg_attest_ctx *c, const sg_attest_note *n, size_t i, const 
 	    sg_att_vcache_put(c->vc, key, v.ptr, v.size) < 0)
 		sg_error_clear();
 	sg_buf_dispose(&v);
+}
+
+/* Two summaries say the same (their cache bytes are equal). */
+static int same_summary(const sg_att_summary *a, const sg_att_summary *b)
+{
+	sg_buf x = SG_BUF_INIT, y = SG_BUF_INIT;
+	int same = sg_att_summary_encode(&x, a) == SG_OK && sg_att_summary_encode(&y, b) == SG_OK &&
+		   x.size == y.size && memcmp(x.ptr, y.ptr, x.size) == 0;
+
+	sg_error_clear();
+	sg_buf_dispose(&x);
+	sg_buf_dispose(&y);
+	return same;
 }
 
 /* The summary of paragraph `para`: each paragraph by its own digest (two
@@ -213,15 +231,19 @@ static int summary_of(const sg_att_summary **out, sg_attest_note *n, size_t i)
 			*out = s;
 			return SG_OK;
 		}
-	if (!c->vc || (err = from_cache(&s, c, n, i)) == 0) {
-		if ((err = sg_att_summary_build(&s, para, c->pol)) < 0)
+	if (!c->vc || (err = from_cache(&s, c, n, i)) == 0 || c->recheck) {
+		sg_att_summary *cached = c->vc && err == 1 ? s : NULL;
+
+		err = sg_att_summary_build(&s, para, c->pol);
+		if (err == SG_OK && cached && !same_summary(cached, s))
+			c->stats.disagreed++;
+		sg_att_summary_free(cached);
+		if (err < 0)
 			return err;
-		c->judged++;
+		c->stats.judged++;
 		if (c->vc && s->cacheable)
 			to_cache(c, n, i, s);
 	}
-	if (err < 0)
-		return err;
 	remember(c, s);
 	*out = s;
 	return SG_OK;

@@ -316,10 +316,7 @@ typedef struct out_state {
 	const sg_cli *cli;
 	const sg_policy *pol;
 	git_repository *repo;
-	sg_attest_ctx *actx;      /* judges each shown event (DESIGN.md 4a) */
-	sg_attest_note *anote;    /* the attestations of the note being read: */
-	const char *anote_ref;    /* ... the one on this commit under this ref */
-	git_oid anote_commit;
+	sg_event_judge judge;     /* judges each shown event (DESIGN.md 4a) */
 	const log_opts *o;
 	colors c;
 	sg_buf json;
@@ -336,29 +333,14 @@ static int json_element(out_state *st)
 static int show_event(out_state *st, const sg_logged_event *le)
 {
 	sg_attest_verdict v;
-	git_oid commit;
 	size_t i;
 	int err;
 
 	if (!wanted(le, st->o))
 		return SG_OK;
-	if (git_oid_fromstr(&commit, le->commit) < 0)
-		return sg_error_set(SG_ERROR, "bad commit id %s", le->commit);
 	/* the note the event was read from, opened once per note: one envelope
-	 * verification per batch (cached in actx), no second read of the note */
-	if (!le->note_text)
-		err = sg_attest_judge_at(&v, st->actx, st->repo, le->notes_ref, &commit, &le->ev);
-	else if (st->anote && st->anote_ref == le->notes_ref && git_oid_equal(&st->anote_commit, &commit))
-		err = sg_attest_judge(&v, st->anote, &le->ev);
-	else {
-		sg_attest_note_free(st->anote);
-		st->anote = NULL;
-		if ((err = sg_attest_note_open(&st->anote, st->actx, &commit, le->note_text, le->note_len)) == SG_OK) {
-			st->anote_ref = le->notes_ref;
-			git_oid_cpy(&st->anote_commit, &commit);
-			err = sg_attest_judge(&v, st->anote, &le->ev);
-		}
-	}
+	 * judgement per batch (kept in the context), no second read of the note */
+	err = sg_event_judge_one(&v, &st->judge, le);
 	if (err < 0)
 		return err;
 	st->shown++;
@@ -439,7 +421,8 @@ static int show_warnings(out_state *st, const sg_strlist *warnings)
 static int output(out_state *st, sg_event_source *src, const sg_event_sel *sel, const sg_strlist *warnings)
 {
 	sg_logged_event le;
-	size_t i, cached, judged;
+	const sg_attest_stats *as;
+	size_t i;
 	int err = SG_OK;
 
 	if (!st->cli->json && sg_cli_color())
@@ -458,9 +441,9 @@ static int output(out_state *st, sg_event_source *src, const sg_event_sel *sel, 
 		       "that %s not signgate events skipped\n", st->shown, st->shown == 1 ? "" : "s", sel->n,
 		       src->notes, src->notes == 1 ? "" : "s", src->skipped, src->skipped == 1 ? "" : "s",
 		       src->skipped == 1 ? "is" : "are");
-	sg_attest_ctx_stats(st->actx, &cached, &judged);
-	sg_cli_verbose(st->cli, "signgate: attestations: %zu judged, %zu from the verdict cache%s\n", judged,
-		       cached, st->o->no_cache ? " (--no-cache)" : "");
+	as = sg_attest_ctx_stats(st->judge.actx);
+	sg_cli_verbose(st->cli, "signgate: attestations: %zu judged, %zu from the verdict cache%s\n", as->judged,
+		       as->cached, st->o->no_cache ? " (--no-cache)" : "");
 	return err;
 }
 
@@ -504,9 +487,10 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	st.cli = cli;
 	st.pol = pol;
 	st.repo = repo;
+	st.judge.repo = repo;
 	/* listing only: verdicts may come from the local cache (never for verify) */
-	if ((err = sg_attest_ctx_new(&st.actx, pol)) < 0 ||
-	    (!o.no_cache && (err = sg_attest_ctx_use_cache(st.actx, repo)) < 0))
+	if ((err = sg_attest_ctx_new(&st.judge.actx, pol)) < 0 ||
+	    (!o.no_cache && (err = sg_attest_ctx_use_cache(st.judge.actx, repo)) < 0))
 		goto done;
 	st.o = &o;
 	st.c = (colors){ "", "", "", "" };
@@ -516,10 +500,10 @@ int sg_cmd_log(sg_cli *cli, int argc, char **argv)
 	}
 	sg_cli_pager_start(cli);
 	if ((err = output(&st, &src, &sel, &warnings)) == SG_OK)
-		sg_attest_ctx_save(st.actx);
+		sg_attest_ctx_save(st.judge.actx);
 done:
-	sg_attest_note_free(st.anote);
-	sg_attest_ctx_free(st.actx);
+	sg_event_judge_release(&st.judge);
+	sg_attest_ctx_free(st.judge.actx);
 	free(st.rev_shown);
 	sg_buf_dispose(&st.json);
 	sg_event_sel_release(&sel);

@@ -532,6 +532,72 @@ static void check_audit(doctor *d, git_repository *repo)
 	sg_error_clear();
 }
 
+/* Every event's attestation judged again beside the verdict cache of
+ * `log` (docs/signgate-notes.md): a cached verdict that disagrees with a
+ * fresh judgement is reported and replaced. As costly as a log with a
+ * cold cache; skipped when there is no cache. */
+static int recheck_events(sg_attest_ctx *actx, git_repository *repo, const sg_policy *pol)
+{
+	sg_strlist refs = SG_STRLIST_INIT;
+	sg_event_source src;
+	sg_event_sel sel = { 0 };
+	sg_event_judge j = { actx, repo, NULL, NULL, { { 0 } } };
+	sg_logged_event le;
+	sg_attest_verdict v;
+	size_t i;
+	int err, opened = 0;
+
+	if ((err = sg_verify_notes_refs(&refs, pol)) == SG_OK && (err = sg_event_source_open(&src, repo, &refs)) == SG_OK)
+		opened = 1;
+	if (err == SG_OK)
+		err = sg_event_select_all(&sel, &src);
+	for (i = 0; err == SG_OK && i < sel.n; i++)
+		if ((err = sg_event_source_read(&le, &src, &sel.v[i])) == SG_OK)
+			err = sg_event_judge_one(&v, &j, &le);
+	sg_event_judge_release(&j);
+	sg_event_sel_release(&sel);
+	if (opened)
+		sg_event_source_release(&src);
+	sg_strlist_release(&refs);
+	return err;
+}
+
+static void check_attest_cache(doctor *d, git_repository *repo, const sg_policy *pol)
+{
+	sg_attest_ctx *actx = NULL;
+	const sg_attest_stats *st;
+	struct stat sb;
+	char *path = NULL;
+	int err;
+
+	if (asprintf(&path, "%ssigngate/attest-cache/verdicts", git_repository_commondir(repo)) < 0)
+		return;
+	if (lstat(path, &sb) < 0) {
+		report(d, SG_CHECK_OK, "verdict cache", "none (log writes it)");
+		free(path);
+		return;
+	}
+	if ((err = sg_attest_ctx_new(&actx, pol)) == SG_OK && (err = sg_attest_ctx_use_cache(actx, repo)) == SG_OK) {
+		sg_attest_ctx_recheck(actx);
+		err = recheck_events(actx, repo, pol);
+	}
+	st = actx ? sg_attest_ctx_stats(actx) : NULL;
+	if (err < 0)
+		report(d, SG_CHECK_FAIL, "verdict cache", "cannot judge the attestations again: %s", last_error());
+	else if (st->disagreed)
+		report(d, SG_CHECK_FAIL, "verdict cache", "%zu of %zu cached verdicts disagree with a fresh judgement "
+		       "(%s was written by someone else than signgate, or damaged); they were replaced",
+		       st->disagreed, st->cached, path);
+	else
+		report(d, SG_CHECK_OK, "verdict cache", "%zu cached verdict%s judged again, all agree%s", st->cached,
+		       st->cached == 1 ? "" : "s", st->judged > st->cached ? " (and the missing ones added)" : "");
+	if (actx && err == SG_OK)
+		sg_attest_ctx_save(actx);
+	sg_attest_ctx_free(actx);
+	free(path);
+	sg_error_clear();
+}
+
 sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 			      const sg_doctor_opts *opts, sg_doctor_cb cb, void *payload)
 {
@@ -556,6 +622,7 @@ sg_check_status sg_doctor_run(git_repository *repo, const sg_policy *pol,
 		check_hooks(&d, repo);
 		check_commit_graph(&d, repo);
 		check_audit(&d, repo);
+		check_attest_cache(&d, repo, pol);
 	}
 	sg_error_clear();
 	return d.worst;

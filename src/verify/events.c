@@ -292,6 +292,34 @@ int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_eve
 	return SG_OK;
 }
 
+/* ---- judging events as they are read ---- */
+
+int sg_event_judge_one(sg_attest_verdict *v, sg_event_judge *j, const sg_logged_event *le)
+{
+	git_oid commit;
+	int err;
+
+	if (git_oid_fromstr(&commit, le->commit) < 0)
+		return sg_error_set(SG_ERROR, "bad commit id %s", le->commit);
+	if (!le->note_text)
+		return sg_attest_judge_at(v, j->actx, j->repo, le->notes_ref, &commit, &le->ev);
+	if (!j->anote || j->ref != le->notes_ref || !git_oid_equal(&j->commit, &commit)) {
+		sg_attest_note_free(j->anote);
+		j->anote = NULL;
+		if ((err = sg_attest_note_open(&j->anote, j->actx, &commit, le->note_text, le->note_len)) < 0)
+			return err;
+		j->ref = le->notes_ref;
+		git_oid_cpy(&j->commit, &commit);
+	}
+	return sg_attest_judge(v, j->anote, &le->ev);
+}
+
+void sg_event_judge_release(sg_event_judge *j)
+{
+	sg_attest_note_free(j->anote);
+	j->anote = NULL;
+}
+
 /* ---- an owned list of events (revoke, tests) ---- */
 
 static int log_push(sg_event_log *log, const sg_logged_event *view)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "attest/attest.h"
 #include "core/buf.h"
 #include "core/strlist.h"
 #include "notes/index.h"
@@ -169,6 +170,18 @@ void sg_event_sel_release(sg_event_sel *sel);
 /* Read a selected event again from its note: le->ev is a view, valid until
  * the next read from the same ref (never release it). */
 int sg_event_source_read(sg_logged_event *le, sg_event_source *src, const sg_event_pick *p);
+
+/* Judging events as they are read (log, doctor): each note's attestation
+ * paragraphs are opened once, from the text the source read holds. */
+typedef struct sg_event_judge {
+	sg_attest_ctx *actx;
+	git_repository *repo;
+	sg_attest_note *anote;    /* the attestations of the note on `commit` under `ref` */
+	const char *ref;
+	git_oid commit;
+} sg_event_judge;
+int sg_event_judge_one(sg_attest_verdict *v, sg_event_judge *j, const sg_logged_event *le);
+void sg_event_judge_release(sg_event_judge *j);
 
 /* The notes refs where events live: refs/notes/signatures and every
  * profile's notesRef (pol may be NULL). */

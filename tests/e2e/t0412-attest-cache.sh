@@ -109,6 +109,16 @@ expect 0 "log --json with a cache rewritten to say every signature verified" -- 
 check "log believes its own user's cache (documented)" test "$(events_of "$TRASH/out" refs/notes/signatures false)" = 1
 expect 0 "log --json --no-cache" -- sg --json log --no-cache
 check "twin: --no-cache is not fooled" test "$(events_of "$TRASH/out" refs/notes/signatures false)" = 2
+sg doctor --no-tsa >"$TRASH/doctor.out" 2>&1
+check "doctor judges the cached verdicts again and reports the one that disagrees" \
+	grep -q "verdict cache.*1 of 3 cached verdicts disagree with a fresh judgement" "$TRASH/doctor.out"
+expect 0 "log --json after doctor" -- sg --json log
+check "doctor replaced the lying entry: log is right again" \
+	test "$(events_of "$TRASH/out" refs/notes/signatures false)" = 2
+sg doctor --no-tsa >"$TRASH/doctor.out" 2>&1
+check "twin: doctor finds every cached verdict agrees now" \
+	grep -q "verdict cache.*3 cached verdicts judged again, all agree" "$TRASH/doctor.out"
+edit set-ok
 expect 5 "verify is not fooled by the cache" -- sg verify dist/app.tar.gz
 grep_out "unattested" "it still says unattested"
 mkdir -p "$REPO/out2"
