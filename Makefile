@@ -53,6 +53,14 @@ $(BIN): $(BUILD)/src/main.o $(BUILD)/libsigngate.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(BIN_LIBS)
 
 $(BUILD)/src/scan/clamlib.o: ALL_CFLAGS += -DSG_CLAMAV_SONAME='"$(CLAMAV_SONAME)"'
+# The hook scripts that `signgate install-hooks` writes are hooks/ itself,
+# built in byte for byte (scripts/hooks-header.sh): one source, no copy.
+HOOKS     := $(sort $(wildcard hooks/*))
+$(BUILD)/gen/hook_scripts.h: scripts/hooks-header.sh $(HOOKS)
+	@mkdir -p $(dir $@)
+	sh scripts/hooks-header.sh $@ $(HOOKS)
+$(BUILD)/src/hooks/install.o: $(BUILD)/gen/hook_scripts.h
+$(BUILD)/src/hooks/install.o: ALL_CFLAGS += -I$(BUILD)/gen
 $(BUILD)/src/core/http.o: ALL_CFLAGS += -DSG_CURL_SONAME='"$(CURL_SONAME)"'
 
 
