@@ -5,7 +5,7 @@
 set -eu
 default_pkgs="build-essential pkg-config git libgit2-dev libgpgme-dev libssl-dev openssl
 libcurl4-openssl-dev libclamav-dev clamav-daemon clamdscan clamav libp11-dev libcmocka-dev libjansson-dev
-softhsm2 opensc gnupg gpg-agent gpgsm jq python3 python3-yaml python3-securesystemslib cmake clang time valgrind strace"
+softhsm2 opensc gnupg gpg-agent gpgsm jq python3 python3-yaml python3-securesystemslib cmake clang time valgrind strace curl"
 pkgs=${*:-$default_pkgs}
 missing=""
 for p in $pkgs; do
