@@ -12,6 +12,7 @@
  * fails its checksum is empty; an entry that fails its own checksum is a
  * miss. Nothing here is ever trusted more than a miss: a miss judges again. */
 #include "attest/judge_int.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -227,14 +228,8 @@ static int add_row(sg_att_vcache *vc, const unsigned char key[32], const void *v
 	vc_row *r;
 	int err;
 
-	if (vc->nadded == vc->cap) {
-		size_t cap = vc->cap ? 2 * vc->cap : 64;
-
-		if (!(r = realloc(vc->added, cap * sizeof(*r))))
-			return sg_error_set(SG_ERROR, "out of memory");
-		vc->added = r;
-		vc->cap = cap;
-	}
+	if ((err = sg_array_reserve((void **)&vc->added, &vc->cap, vc->nadded, 64, sizeof(*vc->added))) < 0)
+		return err;
 	r = &vc->added[vc->nadded];
 	memcpy(r->key, key, 32);
 	r->off = vc->out_size;
