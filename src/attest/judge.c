@@ -214,7 +214,7 @@ static int summary_of(const sg_att_summary **out, sg_attest_note *n, size_t i)
 	sg_attest_ctx *c = n->c;
 	const sg_event *para = &n->paras[i];
 	sg_att_summary *s, *prev = NULL;
-	int err;
+	int err, hit;
 
 	if (!n->pkey && (!(n->pkey = calloc(n->n, sizeof(*n->pkey))) || !(n->pkey_done = calloc(n->n, 1))))
 		return sg_error_set(SG_ERROR, "out of memory");
@@ -231,8 +231,9 @@ static int summary_of(const sg_att_summary **out, sg_attest_note *n, size_t i)
 			*out = s;
 			return SG_OK;
 		}
-	if (!c->vc || (err = from_cache(&s, c, n, i)) == 0 || c->recheck) {
-		sg_att_summary *cached = c->vc && err == 1 ? s : NULL;
+	hit = c->vc ? from_cache(&s, c, n, i) : 0;
+	if (!hit || c->recheck) {
+		sg_att_summary *cached = hit ? s : NULL;
 
 		err = sg_att_summary_build(&s, para, c->pol);
 		if (err == SG_OK && cached && !same_summary(cached, s))

@@ -212,11 +212,19 @@ static int out_write(sg_att_vcache *vc, const void *data, size_t len)
 
 static int start_output(sg_att_vcache *vc)
 {
+	char *parent, *slash;
 	int err;
 
 	if (vc->out.fd >= 0)
 		return SG_OK;
-	if ((err = sg_file_mkdir_private(vc->dir)) < 0)
+	/* $GIT_COMMON_DIR/signgate, then attest-cache: each 0700, no symlink */
+	if (!(parent = strdup(vc->dir)))
+		return sg_error_set(SG_ERROR, "out of memory");
+	if ((slash = strrchr(parent, '/')))
+		*slash = '\0';
+	err = sg_file_mkdir_private(parent);
+	free(parent);
+	if (err < 0 || (err = sg_file_mkdir_private(vc->dir)) < 0)
 		return err;
 	return sg_outfile_open(&vc->out, vc->path, 0600);
 }

@@ -320,14 +320,15 @@ static void flip_byte(const char *path, off_t at)
  * a damaged entry or file a miss. */
 static void test_vcache(void **state)
 {
-	char dir[] = "/tmp/sgvc.XXXXXX", path[256], folder[256];
+	char base[] = "/tmp/sgvc.XXXXXX", dir[64], path[128], folder[128];
 	unsigned char k1[32], k2[32], k3[32];
 	sg_att_vcache *vc = NULL;
 	sg_buf v = SG_BUF_INIT;
 	struct stat st;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(base));
+	snprintf(dir, sizeof(dir), "%s/signgate", base); /* made by the first save */
 	memset(k1, 1, 32);
 	memset(k2, 2, 32);
 	memset(k3, 3, 32);
@@ -342,6 +343,8 @@ static void test_vcache(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	snprintf(folder, sizeof(folder), "%s/attest-cache", dir);
 	assert_int_equal(stat(folder, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
 
 	assert_int_equal(sg_att_vcache_open(&vc, dir), SG_OK);
@@ -367,7 +370,7 @@ static void test_vcache(void **state)
 	assert_int_equal(sg_att_vcache_get(&v, vc, k2), 0);
 	sg_att_vcache_free(vc);
 	sg_buf_dispose(&v);
-	assert_int_equal(sh("rm -rf '%s'", dir), 0);
+	assert_int_equal(sh("rm -rf '%s'", base), 0);
 }
 
 /* The attestation paragraph round-trips through the note parser, which
