@@ -293,6 +293,28 @@ static void test_parse_hostile(void **state)
 		assert_string_equal(sg_event_get(&ev[0], "Signer-Subject"), "a ]0;pwn z");
 		sg_events_free(ev, n);
 	}
+	/* ... at every place of a long value (sanitize reads 8 bytes at a
+	 * time until a word may hold one), DEL and bytes above it too */
+	{
+		char t[128], want[64];
+		size_t at, k;
+		static const unsigned char bad[] = { 0x01, 0x1f, 0x7f, 0x1b };
+
+		for (at = 0; at < 40; at++)
+			for (k = 0; k < sizeof(bad); k++) {
+				memset(want, 'x', 48);
+				want[48] = '\0';
+				want[20] = (char)0xc3; /* UTF-8 bytes are kept */
+				want[21] = (char)0xa9;
+				want[at + 1] = (char)bad[k];
+				snprintf(t, sizeof(t), "Signgate-Event: sign\nArtifact: %s\n", want);
+				want[at + 1] = ' ';
+				assert_int_equal(sg_events_parse(&ev, &n, &skipped, t, strlen(t)), 0);
+				assert_int_equal(n, 1);
+				assert_string_equal(sg_event_get(&ev[0], "Artifact"), want);
+				sg_events_free(ev, n);
+			}
+	}
 	/* over the size cap: refused, nothing allocated for the caller */
 	buf = calloc(1, (size_t)SG_NOTES_MAX + 1);
 	assert_non_null(buf);
