@@ -126,6 +126,8 @@ static int report(const sg_cli *cli, const sg_gate_result *r, const sg_policy *p
 	const char *policy_error = pol ? NULL : sg_error_last();
 	size_t i;
 
+	if (r && r->warning)
+		sg_cli_info(cli, "signgate: warning: %s\n", r->warning);
 	if (cli->json)
 		sg_cli_json_out(result_json(r, pol, rev, policy_error));
 	else if (cli->verbosity >= 0) {

@@ -14,14 +14,16 @@
  * commit count before it is used. A file whose layout is damaged is declined
  * (SG_ENOTFOUND: the caller reads objects instead); a parent position found
  * out of range during a walk is reported as SG_ERETRY so the walk can be
- * redone from the objects. The trailing checksum is verified only by
- * sg_cgraph_verify (signgate doctor). */
+ * redone from the objects. Each file's trailing checksum is verified once
+ * per change of the file (cgverify.c caches "verified OK" by stat
+ * identity); a file whose checksum fails makes the whole graph unused
+ * (SG_EVERIFY with the fix: the objects answer). sg_cgraph_verify (signgate
+ * doctor) checksums every file every time. */
 #include "gate/internal.h"
 #include "core/error.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,6 +42,8 @@
 typedef struct cg_layer {
 	unsigned char *map;
 	size_t size;
+	struct stat st;               /* of the descriptor mapped */
+	char *path;
 	const unsigned char *fanout;  /* 256 big-endian u32 */
 	const unsigned char *oids;    /* n * 20, sorted */
 	const unsigned char *cdat;    /* n * 36 */
@@ -83,8 +87,13 @@ static int map_file(cg_layer *l, const char *path)
 	close(fd);
 	if (m == MAP_FAILED)
 		return SG_ENOTFOUND;
+	if (!(l->path = strdup(path))) {
+		munmap(m, (size_t)st.st_size);
+		return sg_error_set(SG_ERROR, "out of memory");
+	}
 	l->map = m;
 	l->size = (size_t)st.st_size;
+	l->st = st;
 	return SG_OK;
 }
 
@@ -151,6 +160,7 @@ static int add_layer(sg_cgraph *g, const char *path)
 {
 	cg_layer *l, *nl;
 	size_t i;
+	int err;
 
 	if (g->nl >= CG_MAX_LAYERS)
 		return SG_ENOTFOUND;
@@ -160,8 +170,8 @@ static int add_layer(sg_cgraph *g, const char *path)
 	g->l = nl;
 	l = &g->l[g->nl];
 	memset(l, 0, sizeof(*l));
-	if (map_file(l, path) < 0)
-		return SG_ENOTFOUND;
+	if ((err = map_file(l, path)) < 0)
+		return err;
 	g->nl++;  /* mapped: sg_cgraph_free unmaps it */
 	if (!parse_layout(l, (uint32_t)(g->nl - 1)))
 		return SG_ENOTFOUND;
@@ -218,8 +228,10 @@ static void unmap_layers(sg_cgraph *g)
 {
 	size_t i;
 
-	for (i = 0; i < g->nl; i++)
+	for (i = 0; i < g->nl; i++) {
 		munmap(g->l[i].map, g->l[i].size);
+		free(g->l[i].path);
+	}
 	free(g->l);
 	g->l = NULL;
 	g->nl = 0;
@@ -252,6 +264,21 @@ done:
 	return ret;
 }
 
+/* Each file's checksum, unless verified since it last changed. */
+static int verify_layers(const sg_cgraph *g, git_repository *repo)
+{
+	sg_cgraph_file f[CG_MAX_LAYERS];
+	size_t i;
+
+	for (i = 0; i < g->nl; i++) {
+		f[i].path = g->l[i].path;
+		f[i].st = g->l[i].st;
+		f[i].map = g->l[i].map;
+		f[i].size = g->l[i].size;
+	}
+	return sg_cgraph_verify_cached(repo, f, g->nl);
+}
+
 int sg_cgraph_open(sg_cgraph **out, git_repository *repo)
 {
 	sg_cgraph *g;
@@ -262,7 +289,7 @@ int sg_cgraph_open(sg_cgraph **out, git_repository *repo)
 		return SG_ENOTFOUND;  /* as git: grafted history and a graph disagree */
 	if (!(g = calloc(1, sizeof(*g))))
 		return sg_error_set(SG_ERROR, "out of memory");
-	if ((ret = open_layers(g, repo)) < 0 || g->total == 0) {
+	if ((ret = open_layers(g, repo)) < 0 || g->total == 0 || (ret = verify_layers(g, repo)) < 0) {
 		sg_cgraph_free(g);
 		return ret < 0 ? ret : SG_ENOTFOUND;
 	}
@@ -408,16 +435,6 @@ int sg_cgraph_commit(sg_cgraph_entry *out, const sg_cgraph *g, uint32_t pos)
 	return push_parent(out, g, p2, pos);
 }
 
-static int layer_checksum_ok(const cg_layer *l)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(l->map, l->size - CG_HASH, md, &mdlen, EVP_sha1(), NULL) || mdlen != CG_HASH)
-		return 0;
-	return memcmp(md, l->map + l->size - CG_HASH, CG_HASH) == 0;
-}
-
 static int exists(const char *dir, const char *name)
 {
 	sg_buf p = SG_BUF_INIT;
@@ -450,7 +467,7 @@ int sg_cgraph_verify(int *layers, uint32_t *commits, git_repository *repo)
 		goto done;
 	}
 	for (i = 0; i < g.nl; i++)
-		if (!layer_checksum_ok(&g.l[i])) {
+		if (!sg_cgraph_checksum_ok(g.l[i].map, g.l[i].size)) {
 			ret = sg_error_set(SG_EVERIFY, "the commit-graph's checksum does not match (file %zu of %zu); "
 					   "run git commit-graph write --reachable", i + 1, g.nl);
 			goto done;

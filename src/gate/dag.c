@@ -110,11 +110,6 @@ int sg_dag_used_graph(const sg_dag *d)
 	return d->g != NULL;
 }
 
-int sg_dag_from_graph(const sg_dag *d, uint32_t idx)
-{
-	return d->gpos[idx] != SG_CGRAPH_NONE;
-}
-
 static uint32_t oid_hash(const git_oid *id)
 {
 	uint32_t h;

@@ -158,15 +158,18 @@ out:
 	return SG_OK;
 }
 
-/* The commit-graph, mapped once for the branch rule's walks (the commits a
- * merge brings in are read from the objects); NULL when there is none that
- * can be used (the walks read objects). */
-static int open_graph(sg_cgraph **out, git_repository *repo)
+/* The commit-graph, mapped once for every walk of this evaluation; NULL
+ * when there is none that can be used (the walks read objects). A graph
+ * whose checksum fails is not used, and *warning says so. */
+static int open_graph(sg_cgraph **out, char **warning, git_repository *repo)
 {
 	int err = sg_cgraph_open(out, repo);
 
-	if (err == SG_ENOTFOUND) {
+	if (err == SG_EVERIFY && !(*warning = strdup(sg_error_last())))
+		return sg_error_set(SG_ERROR, "out of memory");
+	if (err == SG_ENOTFOUND || err == SG_EVERIFY) {
 		*out = NULL;
+		sg_error_clear();
 		return SG_OK;
 	}
 	return err;
@@ -197,7 +200,7 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 		goto done;
 	}
 	git_oid_tostr(out->commit, sizeof(out->commit), &out->commit_id);
-	if ((ret = open_graph(&graph, repo)) < 0)
+	if ((ret = open_graph(&graph, &out->warning, repo)) < 0)
 		goto done;
 
 	rule = add_rule(out, "protected-branch");
@@ -215,7 +218,7 @@ int sg_gate_evaluate(sg_gate_result *out, git_repository *repo, const sg_policy 
 	}
 
 	rule = add_rule(out, "reviews");
-	err = sg_gate_reviews_rule(rule, &tally, repo, pol, &out->commit_id,
+	err = sg_gate_reviews_rule(rule, &tally, repo, graph, pol, &out->commit_id,
 				   bv.ok && bv.has_merge ? &bv.merge : NULL);
 	if (err < 0 && (ret = rule_denied_by(rule, err)) < 0)
 		goto done;
@@ -270,5 +273,6 @@ void sg_gate_result_release(sg_gate_result *r)
 	free(r->signer);
 	free(r->summary);
 	free(r->denial);
+	free(r->warning);
 	memset(r, 0, sizeof(*r));
 }

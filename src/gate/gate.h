@@ -51,6 +51,7 @@ typedef struct sg_gate_result {
 	char *summary;                   /* the note's Gate: line value, e.g.
 	                                    "allowed; refs/heads/main first-parent; 2/2 reviews via trailers: a@x, b@y" */
 	char *denial;                    /* first denial reason (diagnostic for stderr) */
+	char *warning;                   /* NULL, or what the user should fix (a damaged commit-graph) */
 	sg_strlist evidence_lines;       /* "Key: value" review evidence for the note
 	                                    (Review-Request, Review-Approvers, ...; docs/signgate-notes.md) */
 } sg_gate_result;

@@ -5,6 +5,7 @@
 #include <git2.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -27,7 +28,10 @@ typedef struct sg_cgraph_entry {
 
 /* Map the graph (single file, else the chain): SG_ENOTFOUND when there is
  * none that can be used (absent, shallow repository, other hash, damaged
- * layout): the caller reads objects. No checksum is computed. */
+ * layout): the caller reads objects. Each file's trailing checksum is
+ * verified unless it was verified since the file last changed
+ * (sg_cgraph_verify_cached); a mismatch is SG_EVERIFY with a message that
+ * names the fix: the caller warns and reads objects. */
 int sg_cgraph_open(sg_cgraph **out, git_repository *repo);
 void sg_cgraph_free(sg_cgraph *g);
 /* Global position of a commit, or SG_CGRAPH_NONE. */
@@ -41,6 +45,21 @@ int sg_cgraph_commit(sg_cgraph_entry *out, const sg_cgraph *g, uint32_t pos);
 /* doctor: every file's layout and trailing SHA-1. SG_ENOTFOUND when there
  * is no graph; SG_EVERIFY (message set) when one is damaged. */
 int sg_cgraph_verify(int *layers, uint32_t *commits, git_repository *repo);
+
+/* ---- the checksums, verified once per change of a file (cgverify.c) ---- */
+typedef struct sg_cgraph_file {
+	const char *path;
+	struct stat st;               /* of the descriptor that was mapped */
+	const unsigned char *map;
+	size_t size;
+} sg_cgraph_file;
+/* 1 when the file's trailing SHA-1 matches the bytes before it. */
+int sg_cgraph_checksum_ok(const unsigned char *map, size_t size);
+/* SG_OK when every file is verified: by a line in
+ * $GIT_COMMON_DIR/signgate/cgraph-verified for its path and exact stat
+ * identity, else by its checksum now (then recorded). SG_EVERIFY (message
+ * set) for the first file whose checksum fails. */
+int sg_cgraph_verify_cached(git_repository *repo, const sg_cgraph_file *f, size_t n);
 
 /* ---- commit table (dag.c): commits met by a walk, parsed once ---- */
 typedef struct sg_dag sg_dag;
@@ -82,8 +101,6 @@ uint32_t sg_dag_count(const sg_dag *d);
 /* 1 when generation numbers can prune walks (a graph with levels). */
 int sg_dag_generations(const sg_dag *d);
 int sg_dag_used_graph(const sg_dag *d);
-/* 1 when the node's parents came from the commit-graph, not its object. */
-int sg_dag_from_graph(const sg_dag *d, uint32_t idx);
 
 /* ---- reachability (walk.c) ---- */
 #define SG_REACH_ANY   1         /* establish reachability when REV is not on the chain */
@@ -109,12 +126,12 @@ typedef struct sg_reach {
 int sg_reach_judge(sg_reach *out, git_repository *repo, const sg_cgraph *g, const git_oid *tip,
 		   const git_oid *rev, int flags);
 /* The commits a merge brings in, as `git rev-list MERGE^1..MERGE` lists them
- * (MERGE itself left out), newest first; at most max + 1 (so the caller
- * can tell "more than max"). *out is malloc'd. Read from the commit objects
- * in commit-date order, as git's is without a commit-graph (a graph that
- * lied could hide an author). SG_EDENIED when the history ends early
- * (shallow). */
-int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max);
+ * (MERGE itself left out), newest generation first; at most max + 1 (so the
+ * caller can tell "more than max"). *out is malloc'd. Exact with generation
+ * numbers; without them in commit-date order, as git's is. SG_EDENIED when
+ * the history ends early (shallow). */
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const sg_cgraph *g, const git_oid *merge,
+		    size_t max);
 
 /* ---- protected branch ---- */
 typedef struct sg_branch_verdict {
@@ -169,7 +186,7 @@ void sg_authors_release(sg_authors *a);
 int sg_authors_add(sg_authors *a, const char *id, const char *role);
 /* Authors and committers of REV, and for a merge of every commit in
  * REV^1..REV (at most SG_AUTHOR_WALK_MAX, else SG_EDENIED). */
-int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev);
+int sg_authors_collect(sg_authors *out, git_repository *repo, const sg_cgraph *g, const git_oid *rev);
 
 /* "Name <email>", "<email>" or a bare email -> lowercase email (caller frees).
  * SG_ENOTFOUND when the value holds no email. */
@@ -227,8 +244,8 @@ int sg_gate_count_reviews(sg_review_tally *out, const sg_review_list *l, const s
 void sg_review_tally_release(sg_review_tally *t);
 
 /* The reviews rule: collect from every configured source, count, judge. */
-int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_policy *pol,
-			 const git_oid *rev, const git_oid *merge);
+int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_cgraph *g,
+			 const sg_policy *pol, const git_oid *rev, const git_oid *merge);
 
 /* ---- signed approvals (approvals.c) ---- */
 #define SG_APPROVALS_REF "refs/notes/signgate-approvals"

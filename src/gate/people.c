@@ -84,10 +84,10 @@ static int add_commit(sg_authors *a, const git_commit *c, int is_rev)
 }
 
 /* Every commit in REV^1..REV past the merge itself, as `git rev-list
- * REV^1..REV` lists them (sg_reach_merged: from the commit objects,
- * never the commit-graph). More than SG_AUTHOR_WALK_MAX commits
+ * REV^1..REV` lists them (sg_reach_merged: generation numbers from the
+ * commit-graph when there is one). More than SG_AUTHOR_WALK_MAX commits
  * counting the merge, or a history that ends early: denied. */
-static int merged_commits(sg_authors *a, git_repository *repo, const git_commit *merge)
+static int merged_commits(sg_authors *a, git_repository *repo, const sg_cgraph *g, const git_commit *merge)
 {
 	git_commit *c = NULL;
 	git_oid *ids = NULL;
@@ -96,7 +96,7 @@ static int merged_commits(sg_authors *a, git_repository *repo, const git_commit 
 	int ret, err;
 
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(merge));
-	if ((ret = sg_reach_merged(&ids, &n, repo, git_commit_id(merge), SG_AUTHOR_WALK_MAX - 1)) < 0) {
+	if ((ret = sg_reach_merged(&ids, &n, repo, g, git_commit_id(merge), SG_AUTHOR_WALK_MAX - 1)) < 0) {
 		ret = sg_error_set(SG_EDENIED, "cannot list the commits merge %s brings in: %s", hex,
 				   sg_error_last() ? sg_error_last() : "cannot read the history");
 		goto done;
@@ -126,7 +126,7 @@ done:
 	return ret;
 }
 
-int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev)
+int sg_authors_collect(sg_authors *out, git_repository *repo, const sg_cgraph *g, const git_oid *rev)
 {
 	sg_authors a = SG_AUTHORS_INIT;
 	git_commit *c = NULL;
@@ -135,7 +135,7 @@ int sg_authors_collect(sg_authors *out, git_repository *repo, const git_oid *rev
 	if ((ret = sg_gate_commit_lookup(&c, repo, rev)) < 0)
 		return ret;
 	if ((ret = add_commit(&a, c, 1)) < 0 ||
-	    (git_commit_parentcount(c) > 1 && (ret = merged_commits(&a, repo, c)) < 0))
+	    (git_commit_parentcount(c) > 1 && (ret = merged_commits(&a, repo, g, c)) < 0))
 		goto done;
 	*out = a;
 	memset(&a, 0, sizeof(a));

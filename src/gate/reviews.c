@@ -349,8 +349,8 @@ static int evidence(sg_buf *ev, const sg_review_tally *t, const sg_strlist *miss
 	return err;
 }
 
-int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_policy *pol,
-			 const git_oid *rev, const git_oid *merge)
+int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *repo, const sg_cgraph *g,
+			 const sg_policy *pol, const git_oid *rev, const git_oid *merge)
 {
 	sg_strlist lines = SG_STRLIST_INIT, blockers = SG_STRLIST_INIT;
 	int required = pol->required_reviews;
@@ -365,7 +365,7 @@ int sg_gate_reviews_rule(sg_rule *rule, sg_review_tally *tally, git_repository *
 
 	rule->name = "reviews";
 	rule->ok = 0;
-	if ((ret = sg_authors_collect(&authors, repo, rev)) < 0 ||
+	if ((ret = sg_authors_collect(&authors, repo, g, rev)) < 0 ||
 	    (ret = collect(&all, &missing, &ctx)) < 0 ||
 	    (ret = sg_gate_count_reviews(&t, &all, pol, &authors)) < 0)
 		goto done;

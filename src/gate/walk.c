@@ -13,14 +13,7 @@
  *    - Without: git's paint_down_to_common (commit-date order, exact under
  *      clock skew: it stops only when every queued commit is an ancestor of
  *      REV); the merge comes from the painted commits, searched upward from
- *      REV.
- * 3. The commit-graph is not checksummed per run and may lie (its file is
- *    anyone's who can write the object directory). A "no" from it is at
- *    worst a false denial; a "yes" is confirmed from the commit objects:
- *    every edge of the path it found, and for the merge named, that REV is
- *    not already in the merge's first parent (paint_down_to_common over the
- *    objects: the commits between the two, not the history). Any
- *    disagreement redoes the whole walk from the objects. */
+ *      REV. */
 #include "gate/internal.h"
 #include "core/error.h"
 
@@ -41,9 +34,6 @@ typedef struct walk {
 	uint32_t *chain, nchain;
 	uint32_t *stack, nstack;
 	size_t chain_alloc, stack_alloc;
-	uint32_t *pred;               /* dfs: the node each node was reached from */
-	size_t pred_alloc;
-	uint32_t hit_k, hit_i, hit_start;  /* the side walk's hit: chain merge, parent, start */
 } walk;
 
 static int u32_push(uint32_t **v, uint32_t *n, size_t *alloc, uint32_t x)
@@ -161,17 +151,6 @@ done:
 	return err;
 }
 
-static int set_pred(walk *w, uint32_t node, uint32_t from)
-{
-	int err;
-
-	while (node >= w->pred_alloc)
-		if ((err = sg_array_reserve((void **)&w->pred, &w->pred_alloc, w->pred_alloc, 1024, sizeof(*w->pred))) < 0)
-			return err;
-	w->pred[node] = from;
-	return SG_OK;
-}
-
 /* Depth-first from one side parent; *hit when REV is met. */
 static int dfs(int *hit, walk *w, uint32_t start)
 {
@@ -205,8 +184,7 @@ static int dfs(int *hit, walk *w, uint32_t start)
 			if (N(w, p)->flags & MARK_SEEN)
 				continue;
 			N(w, p)->flags |= MARK_SEEN;
-			if ((err = set_pred(w, p, x)) < 0 ||
-			    (err = u32_push(&w->stack, &w->nstack, &w->stack_alloc, p)) < 0)
+			if ((err = u32_push(&w->stack, &w->nstack, &w->stack_alloc, p)) < 0)
 				return err;
 		}
 	}
@@ -235,9 +213,6 @@ static int side_walk(walk *w)
 			if ((err = dfs(&hit, w, sg_dag_parents(w->d, c)[i])) < 0)
 				return err;
 			if (hit) {
-				w->hit_k = k;
-				w->hit_i = i;
-				w->hit_start = sg_dag_parents(w->d, c)[i];
 				found_merge(w, k);
 				return SG_OK;
 			}
@@ -451,113 +426,6 @@ done:
 	return err;
 }
 
-/* ---- a graph's "yes", confirmed from the objects ---- */
-#define EDGE_ANY UINT32_MAX
-
-static int graph_lied(const git_oid *id, const char *what)
-{
-	char hex[GIT_OID_HEXSZ + 1];
-
-	git_oid_tostr(hex, sizeof(hex), id);
-	return sg_error_set(SG_ERETRY, "the commit-graph disagrees with the objects (%s of commit %.12s); the "
-			    "objects decide; run git commit-graph write --reachable", what, hex);
-}
-
-/* Commit `id` read from its object into the objects-only table `o`. */
-static int object_node(uint32_t *idx, sg_dag *o, const git_oid *id)
-{
-	int err;
-
-	if ((err = sg_dag_lookup(idx, o, id)) < 0 || (err = sg_dag_parse(o, *idx)) < 0)
-		return err;
-	return (sg_dag_node_at(o, *idx)->flags & SG_DAG_MISSING) ? graph_lied(id, "the object") : SG_OK;
-}
-
-/* The objects say `parent` is parent number `which` (EDGE_ANY: any) of
- * `child`. A child outside the graph was read from its object already. */
-static int confirm_edge(sg_dag *o, const walk *w, uint32_t child, uint32_t parent, uint32_t which)
-{
-	git_oid c, p, q;
-	uint32_t idx, i;
-	int err;
-
-	if (!sg_dag_from_graph(w->d, child))
-		return SG_OK;
-	sg_dag_oid(&c, w->d, child);
-	sg_dag_oid(&p, w->d, parent);
-	if (which == 0) {  /* the chain: one header read, no table entry */
-		err = sg_dag_first_parent(&q, &i, o, &c);
-		if (err == SG_ENOTFOUND)
-			return graph_lied(&c, "the object");
-		if (err < 0)
-			return err;
-		return i > 0 && git_oid_equal(&q, &p) ? SG_OK : graph_lied(&c, "the first parent");
-	}
-	if ((err = object_node(&idx, o, &c)) < 0)
-		return err;
-	for (i = 0; i < sg_dag_node_at(o, idx)->nparents; i++) {
-		sg_dag_oid(&q, o, sg_dag_parents(o, idx)[i]);
-		if ((which == EDGE_ANY || which == i) && git_oid_equal(&q, &p))
-			return SG_OK;
-	}
-	return graph_lied(&c, "a parent");
-}
-
-/* The merge brought REV in: REV is not already an ancestor of its first
- * parent (the objects' paint_down_to_common, by commit date). */
-static int confirm_merge(sg_dag *o, const walk *w, uint32_t merge)
-{
-	walk m = { 0 };
-	sg_reach scratch = { 0 };
-	git_oid id;
-	uint32_t idx;
-	int err;
-
-	sg_dag_oid(&id, w->d, merge);
-	if ((err = object_node(&idx, o, &id)) < 0)
-		return err;
-	if (sg_dag_node_at(o, idx)->nparents < 2)
-		return graph_lied(&id, "the parents");
-	m.d = o;
-	m.r = &scratch;
-	m.tip = sg_dag_parents(o, idx)[0];
-	sg_dag_oid(&id, w->d, w->rev);
-	if ((err = sg_dag_lookup(&m.rev, o, &id)) == SG_OK)
-		err = paint(&m, 0);
-	if (err == SG_OK && scratch.reachable)
-		err = graph_lied(&id, "the merge that brought in");
-	free(m.stack);
-	return err;
-}
-
-/* Every edge of the path the graph's walk found, and the merge it named. */
-static int confirm(walk *w, git_repository *repo)
-{
-	sg_dag *o = NULL;
-	uint32_t k, last = w->r->first_parent ? (uint32_t)w->r->behind : w->hit_k, x;
-	int err;
-
-	if (!w->r->first_parent && !sg_dag_generations(w->d)) {
-		git_oid id;
-
-		sg_dag_oid(&id, w->d, w->rev);  /* the paint keeps no path: redo from the objects */
-		return graph_lied(&id, "a walk without levels, to");
-	}
-	if ((err = sg_dag_open(&o, repo, NULL)) < 0)
-		return err;
-	for (k = 0; k < last && err == SG_OK; k++)
-		err = confirm_edge(o, w, w->chain[k], w->chain[k + 1], 0);
-	if (err == SG_OK && !w->r->first_parent) {
-		err = confirm_edge(o, w, w->chain[last], w->hit_start, w->hit_i);
-		for (x = w->rev; err == SG_OK && x != w->hit_start; x = w->pred[x])
-			err = confirm_edge(o, w, w->pred[x], x, EDGE_ANY);
-		if (err == SG_OK && (w->flags & SG_REACH_MERGE))
-			err = confirm_merge(o, w, w->chain[last]);
-	}
-	sg_dag_free(o);
-	return err;
-}
-
 static int judge_once(sg_reach *r, git_repository *repo, const sg_cgraph *g, const git_oid *tip,
 		      const git_oid *rev, int flags)
 {
@@ -589,11 +457,8 @@ static int judge_once(sg_reach *r, git_repository *repo, const sg_cgraph *g, con
 		 (flags & SG_REACH_MERGE))
 		err = merge_from_paint(&w);
 done:
-	if (err == SG_OK && r->used_graph && r->reachable)
-		err = confirm(&w, repo);
 	free(w.chain);
 	free(w.stack);
-	free(w.pred);
 	sg_dag_free(w.d);
 	return err;
 }
@@ -642,7 +507,7 @@ static int merged_full(const walk *w)
 	return m->n > m->max;
 }
 
-static int merged_once(merged_ctx *m, git_repository *repo, const git_oid *merge)
+static int merged_once(merged_ctx *m, git_repository *repo, const sg_cgraph *g, const git_oid *merge)
 {
 	sg_reach r = { 0 };
 	pq q = { .done = MARK_P1 };  /* stop once only the first parent's history is queued */
@@ -650,7 +515,7 @@ static int merged_once(merged_ctx *m, git_repository *repo, const git_oid *merge
 	int err;
 
 	m->w.r = &r;
-	if ((err = sg_dag_open(&m->w.d, repo, NULL)) < 0)
+	if ((err = sg_dag_open(&m->w.d, repo, g)) < 0)
 		return err;
 	if ((err = sg_dag_lookup(&m->merge, m->w.d, merge)) < 0 || (err = sg_dag_parse(m->w.d, m->merge)) < 0)
 		goto done;
@@ -674,17 +539,21 @@ done:
 	return err;
 }
 
-int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const git_oid *merge, size_t max)
+int sg_reach_merged(git_oid **out, size_t *n, git_repository *repo, const sg_cgraph *g, const git_oid *merge,
+		    size_t max)
 {
 	merged_ctx m;
 	int err;
 
 	memset(&m, 0, sizeof(m));
 	m.max = max;
-	/* From the objects, never the commit-graph: a commit the graph hid here
-	 * would be an author nobody excludes, and a listing cannot be confirmed
-	 * but by reading it. The walk covers MERGE^1..MERGE and its boundary. */
-	err = merged_once(&m, repo, merge);
+	err = merged_once(&m, repo, g, merge);
+	if (err == SG_ERETRY) {  /* the commit-graph contradicts itself: read the objects */
+		free(m.ids);
+		memset(&m, 0, sizeof(m));
+		m.max = max;
+		err = merged_once(&m, repo, NULL, merge);
+	}
 	if (err < 0) {
 		free(m.ids);
 		return err;

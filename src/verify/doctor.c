@@ -499,7 +499,8 @@ static void check_hooks(doctor *d, git_repository *repo)
 	git_config_free(cfg);
 }
 
-/* The gate maps git's commit-graph without checksumming it: check it here. */
+/* The gate verifies each commit-graph file once per change (cached); doctor
+ * checksums every file every time. */
 static void check_commit_graph(doctor *d, git_repository *repo)
 {
 	uint32_t commits = 0;

@@ -81,8 +81,9 @@ judge "with a commit-graph" 1
 expect 0 "check with the graph: merged commit" -- "$SIGNGATE" -C r check "${old%% *}"
 expect 3 "check with the graph: side branch denied" -- "$SIGNGATE" -C r check side
 
-# A damaged graph: every parent position out of range. The walks notice,
-# read the objects instead, and still agree with git.
+# A damaged graph: every parent position out of range. With its checksum
+# stale the graph is not used; sealed with a matching checksum (a buggy
+# writer) the walks notice, read the objects instead, and still agree with git.
 cp r/.git/objects/info/commit-graph good-graph
 chmod u+w r/.git/objects/info/commit-graph
 perl -e '
@@ -100,9 +101,15 @@ perl -e '
 	}
 	seek($f, 0, 0); print $f $d; close $f;' r/.git/objects/info/commit-graph
 check "the graph was damaged" sh -c '! cmp -s good-graph r/.git/objects/info/commit-graph'
-judge "parents out of range in the graph" 0
+judge "parents out of range, checksum stale" 0
+cp r/.git/objects/info/commit-graph stale-graph
+perl -MDigest::SHA=sha1 -e '
+	open(my $f, "+<", $ARGV[0]) or die; binmode $f; local $/; my $d = <$f>;
+	substr($d, -20) = sha1(substr($d, 0, -20)); seek($f, 0, 0); print $f $d; close $f;' r/.git/objects/info/commit-graph
+judge "parents out of range, checksum sealed" 0
 expect 0 "check with the damaged graph: merged commit" -- "$SIGNGATE" -C r check "${old%% *}"
 expect 3 "check with the damaged graph: side branch denied" -- "$SIGNGATE" -C r check side
+cp stale-graph r/.git/objects/info/commit-graph
 expect 1 "doctor fails (no scan database here, and the graph)" -- "$SIGNGATE" -C r doctor
 grep_out "^FAIL  commit-graph: the commit-graph's checksum does not match" "doctor names the damaged commit-graph"
 head -c 3000 good-graph >r/.git/objects/info/commit-graph
