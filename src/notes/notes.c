@@ -69,24 +69,33 @@ int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git
 	return r;
 }
 
-int sg_notes_read_blob(sg_buf *out, git_repository *repo, const git_oid *id, size_t max)
+int sg_notes_blob_size(size_t *size, git_repository *repo, const git_oid *id)
 {
 	git_odb *odb = NULL;
-	git_blob *blob = NULL;
 	git_object_t type;
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret = SG_OK;
+
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(size, &type, odb, id) < 0)
+		ret = sg_git_fail(SG_ERROR, "cannot read a note");
+	else if (type != GIT_OBJECT_BLOB)
+		ret = sg_error_set(SG_ERROR, "note object %s is not a blob",
+				   git_oid_tostr(hex, sizeof(hex), id));
+	git_odb_free(odb);
+	return ret;
+}
+
+int sg_notes_read_blob(sg_buf *out, git_repository *repo, const git_oid *id, size_t max)
+{
+	git_blob *blob = NULL;
 	size_t size;
 	char hex[GIT_OID_HEXSZ + 1];
 	int ret = SG_ERROR;
 
 	git_oid_tostr(hex, sizeof(hex), id);
-	if (git_repository_odb(&odb, repo) < 0 || git_odb_read_header(&size, &type, odb, id) < 0) {
-		ret = sg_git_fail(SG_ERROR, "cannot read a note");
+	if ((ret = sg_notes_blob_size(&size, repo, id)) < 0)
 		goto done;
-	}
-	if (type != GIT_OBJECT_BLOB) {
-		ret = sg_error_set(SG_ERROR, "note object %s is not a blob", hex);
-		goto done;
-	}
+	ret = SG_ERROR;
 	if (size > max) {
 		ret = sg_error_set(SG_ERROR, "note blob %s is %zu bytes; the limit is %zu bytes", hex, size, max);
 		goto done;
@@ -104,7 +113,6 @@ int sg_notes_read_blob(sg_buf *out, git_repository *repo, const git_oid *id, siz
 	ret = SG_OK;
 done:
 	git_blob_free(blob);
-	git_odb_free(odb);
 	return ret;
 }
 

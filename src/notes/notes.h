@@ -155,6 +155,9 @@ int sg_notes_find_blob(git_oid *out, char *path, git_repository *repo, const git
 		       const char *hex);
 /* Read the note blob `id` into out (appended, NUL-terminated), refusing
  * anything but a blob of at most max bytes before loading it. */
+/* *size: the byte size of note blob `id`, from its header alone (nothing is
+ * inflated); SG_ERROR when it is missing or not a blob. */
+int sg_notes_blob_size(size_t *size, git_repository *repo, const git_oid *id);
 int sg_notes_read_blob(sg_buf *out, git_repository *repo, const git_oid *id, size_t max);
 int sg_notes_read(sg_buf *out, git_repository *repo, const char *notes_ref,
 		  const git_oid *commit, size_t max);

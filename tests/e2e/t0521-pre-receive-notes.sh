@@ -68,6 +68,18 @@ refused "a new note holding a NUL byte" $S "holds a NUL byte"
 head -c 16777217 /dev/zero | tr '\000' 'x' >"$TRASH/huge"
 put_note $S "$TRASH/huge" HEAD~1
 refused "a new note over 16 MiB" $S "SG_NOTES_MAX"
+# a note blob that inflates to 256 MiB (a few hundred KiB on the wire):
+# refused from its header; the hook's signgate never holds it in memory
+head -c 268435456 /dev/zero | tr '\000' 'x' >"$TRASH/bomb"
+put_note $S "$TRASH/bomb" HEAD~1
+rm -f "$TRASH/bomb"
+printf '#!/bin/sh\nexec /usr/bin/time -a -o "%s" -f %%M "%s" "$@"\n' "$TRASH/hook-rss" "$(command -v signgate)" >"$TRASH/signgate-rss"
+chmod +x "$TRASH/signgate-rss"
+git -C "$SERVER" config signgate.program "$TRASH/signgate-rss"
+refused "a new note that inflates to 256 MiB" $S "SG_NOTES_MAX"
+git -C "$SERVER" config --unset signgate.program
+check "  the hook's signgate stayed under 160 MiB (it read the blob's header only)" \
+	awk '$1 ~ /^[0-9]+$/ { n++; if ($1 > 163840) bad = 1 } END { exit !(n >= 1 && !bad) }' "$TRASH/hook-rss"
 head -c 16777216 /dev/zero | tr '\000' 'x' >"$TRASH/max"
 put_note $S "$TRASH/max" HEAD~1
 accepted "a new note of exactly 16 MiB" $S
