@@ -1,6 +1,7 @@
 #!/bin/sh
 # Docs that run (issue 14): every code block of README.md and of every
-# page in docs/, extracted from the Markdown now (tests/lib/doc-run.py) and
+# page in docs/, and the EXAMPLES of the manual pages in docs/man/,
+# extracted from the Markdown and roff now (tests/lib/doc-run.py) and
 # run as a reader would, in a fresh folder, with signgate installed by
 # `make install` into this test's folder and on PATH. A page is one shell:
 # its first failing step fails it. The twins: broken pages in
@@ -27,7 +28,7 @@ run_page() {
 }
 
 cd "$SG_TOP" || exit 1
-for page in ${SG_DOC_PAGES:-README.md docs/*.md}; do
+for page in ${SG_DOC_PAGES:-README.md docs/*.md docs/man/*.[1-8]}; do
 	if run_page "$page"; then
 		ok "$page: every block runs as the page says ($(grep -c '^ok - ' "$TRASH/$(echo "$page" | tr '/.' '__').log") steps)"
 		grep '^skip - ' "$TRASH/$(echo "$page" | tr '/.' '__').log" | sed 's/^/# /'
@@ -39,7 +40,7 @@ done
 
 # The twins: a page with a broken example fails, and so does a page whose
 # example cannot be extracted.
-for page in tests/docs-fixtures/*.md; do
+for page in tests/docs-fixtures/*.md tests/docs-fixtures/*.[1-8]; do
 	if run_page "$page"; then
 		not_ok "$page: a broken example passed"
 	elif grep -q '^doc-run: ' "$TRASH/$(echo "$page" | tr '/.' '__').log"; then

@@ -33,6 +33,13 @@ a block nobody runs is a block that can rot):
   ```LANG skip="why"    not run; the test lists the reason
 
 Any block may also carry id=NAME (`doc-run.py block` prints it).
+
+A manual page (PAGE.1 ... PAGE.8) is read the same way: every .nf/.fi
+block of its EXAMPLE or EXAMPLES section, and any .ig/.. block (roff
+ignores it: a setup the reader does not see), follows a comment that
+gives its info string,
+  .\" doc-run: sh
+and its text is what man prints (\- is -, \e is \, ...).
 """
 import re
 import shlex
@@ -78,6 +85,51 @@ def blocks(path):
     return out
 
 
+ROFF = [("\\-", "-"), ("\\(dq", '"'), ("\\(aq", "'"), ("\\&", ""), ("\\e", "\\")]
+
+
+def unroff(line):
+    for esc, text in ROFF:
+        line = line.replace(esc, text)
+    return line
+
+
+def man_blocks(path):
+    """(line, info, text) for the example blocks of a manual page."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    section, info = "", None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith(".SH "):
+            section = line[4:].strip().strip('"')
+        elif line.startswith('.\\" doc-run: '):
+            info = (i + 1, line[len('.\\" doc-run: '):].strip())
+        elif line in (".nf", ".ig") and (line == ".ig" or section in ("EXAMPLE", "EXAMPLES")):
+            end = ".fi" if line == ".nf" else ".."
+            if not info or info[0] != i:
+                raise DocError("%s:%d: an example without a '.\\\" doc-run: INFO' comment on the line "
+                               "before it; say what it is (sh, text note, ini policy, skip=\"why\")" % (path, i + 1))
+            body = []
+            i += 1
+            while i < len(lines) and lines[i] != end:
+                body.append(unroff(lines[i]))
+                i += 1
+            if i == len(lines):
+                raise DocError("%s:%d: the example is never closed (%s)" % (path, info[0] + 1, end))
+            out.append((info[0] + 1, info[1], "\n".join(body) + "\n"))
+        i += 1
+    return out
+
+
+def page_blocks(path):
+    if re.search(r"\.[1-8]$", path):
+        return man_blocks(path)
+    return blocks(path)
+
+
 def parse_info(path, line, info):
     words = shlex.split(info)
     lang, opts = words[0], {}
@@ -99,7 +151,7 @@ def heredoc(text):
 
 def script(path):
     out = ["# generated from %s by tests/lib/doc-run.py" % path]
-    for line, info, text in blocks(path):
+    for line, info, text in page_blocks(path):
         where = "%s:%d" % (path, line)
         lang, o = parse_info(path, line, info)
         q = shlex.quote(where)
@@ -130,7 +182,7 @@ def script(path):
 
 def block(path, name):
     """The text of the one block of PATH whose info string says id=NAME."""
-    found = [text for line, info, text in blocks(path) if parse_info(path, line, info)[1].get("id") == name]
+    found = [text for line, info, text in page_blocks(path) if parse_info(path, line, info)[1].get("id") == name]
     if len(found) != 1:
         raise DocError("%s: %d blocks with id=%s, want 1" % (path, len(found), name))
     return found[0]
