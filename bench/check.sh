@@ -56,9 +56,6 @@ if "$SIGNGATE" -C "$repo" check "$(cat "$BENCH_TMP/off")" >/dev/null 2>&1; then
 fi
 "$SIGNGATE" -C "$repo" check "$root" >/dev/null || { echo "bench/check.sh: root commit not allowed" >&2; exit 1; }
 status=0
-echo "# with a commit-graph, signgate confirms a \"yes\" from the commit objects (a graph can lie:"
-echo "# t0109), one header read per commit between the tip and REV: deep commits cost about what"
-echo "# they cost without a graph; git trusts the graph"
 row "check <root> of $N commits" "signgate" "git" "ratio" ""
 for mode in "without commit-graph" "with commit-graph"; do
 	[ "$mode" = "with commit-graph" ] && git -C "$repo" commit-graph write --reachable >/dev/null 2>&1
