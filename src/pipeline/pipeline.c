@@ -93,6 +93,8 @@ static int step_gate(sg_run *run)
 			rev = tagref;
 	}
 	err = sg_gate_evaluate(run->gate, run->repo, run->pol, rev ? rev : "HEAD", &opts);
+	if (run->gate->warning && sg_strlist_add(&run->out->warnings, run->gate->warning) < 0)
+		return SG_ERROR;  /* out of memory (message set) */
 	if (err < 0)
 		return err;
 	if (run->req->tag && !run->req->tag_pending && !git_oid_equal(&tag_commit, &run->gate->commit_id))
