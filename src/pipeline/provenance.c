@@ -47,26 +47,53 @@ static int holds(int *out, const sg_run *run, sg_attest_ctx *ctx, const sg_diges
 	return SG_OK;
 }
 
-/* A recorded event that holds `digest` on a commit other than `commit`
- * (*found NULL when none). */
-static int elsewhere(const sg_digest_hit **found, const sg_run *run, sg_attest_ctx *ctx,
-		     const sg_digest_hits *h, const char *digest, const char *commit)
+static const sg_digest_hits *by_note_hits; /* qsort has no context argument */
+
+static int by_note(const void *a, const void *b)
+{
+	const sg_digest_hit *x = &by_note_hits->v[*(const size_t *)a];
+	const sg_digest_hit *y = &by_note_hits->v[*(const size_t *)b];
+	int c = strcmp(x->notes_ref, y->notes_ref);
+
+	return c ? c : strcmp(x->commit, y->commit);
+}
+
+/* held[i]: does hit i hold its file for a signing of `commit`? The hits
+ * are judged note by note (the context keeps one note open), so a batch
+ * whose files were signed before on several commits opens each note once,
+ * not once per file and commit. */
+static int judge_hits(int **out, const sg_run *run, sg_attest_ctx *ctx, const sg_digest_hits *h,
+		      const char *commit)
+{
+	size_t *order = malloc((h->n ? h->n : 1) * sizeof(*order)), i;
+	int *held = calloc(h->n ? h->n : 1, sizeof(*held)), err = SG_OK;
+
+	*out = held;
+	if (!order || !held) {
+		free(order);
+		return sg_error_set(SG_ERROR, "out of memory");
+	}
+	for (i = 0; i < h->n; i++)
+		order[i] = i;
+	by_note_hits = h;
+	qsort(order, h->n, sizeof(*order), by_note);
+	for (i = 0; err == SG_OK && i < h->n; i++) {
+		if (strcmp(h->v[order[i]].commit, commit) != 0)
+			err = holds(&held[order[i]], run, ctx, &h->v[order[i]]);
+	}
+	free(order);
+	return err;
+}
+
+/* A recorded event that holds `digest` (*found NULL when none). */
+static const sg_digest_hit *elsewhere(const sg_digest_hits *h, const int *held, const char *digest)
 {
 	size_t i;
-	int held, err;
 
-	*found = NULL;
-	for (i = 0; i < h->n; i++) {
-		if (strcasecmp(h->v[i].digest, digest) != 0 || strcmp(h->v[i].commit, commit) == 0)
-			continue;
-		if ((err = holds(&held, run, ctx, &h->v[i])) < 0)
-			return err;
-		if (held) {
-			*found = &h->v[i];
-			return SG_OK;
-		}
-	}
-	return SG_OK;
+	for (i = 0; i < h->n; i++)
+		if (held[i] && strcasecmp(h->v[i].digest, digest) == 0)
+			return &h->v[i];
+	return NULL;
 }
 
 static int check_artifacts(const sg_run *run, sg_attest_ctx *ctx, const sg_strlist *refs)
@@ -74,6 +101,7 @@ static int check_artifacts(const sg_run *run, sg_attest_ctx *ctx, const sg_strli
 	sg_digest_hits hits = { NULL, 0, 0 };
 	const char **d = calloc(run->n ? run->n : 1, sizeof(*d));
 	const sg_digest_hit *h;
+	int *held = NULL;
 	char where[512];
 	size_t i;
 	int err;
@@ -83,8 +111,10 @@ static int check_artifacts(const sg_run *run, sg_attest_ctx *ctx, const sg_strli
 	for (i = 0; i < run->n; i++)
 		d[i] = run->items[i].scan.sha256_hex;
 	err = sg_notes_lookup_digests(&hits, run->repo, refs, "Artifact-Sha256", d, run->n);
+	if (err == SG_OK)
+		err = judge_hits(&held, run, ctx, &hits, run->gate->commit);
 	for (i = 0; err == SG_OK && i < run->n; i++) {
-		if ((err = elsewhere(&h, run, ctx, &hits, d[i], run->gate->commit)) < 0 || !h)
+		if (!(h = elsewhere(&hits, held, d[i])))
 			continue;
 		describe(where, sizeof(where), h);
 		err = sg_error_set(SG_EDENIED, "%s (sha256 %.16s...) is already signed for %s; a file is "
@@ -93,6 +123,7 @@ static int check_artifacts(const sg_run *run, sg_attest_ctx *ctx, const sg_strli
 				   run->items[i].display);
 	}
 	sg_digest_hits_release(&hits);
+	free(held);
 	free(d);
 	return err;
 }
@@ -126,6 +157,7 @@ static int check_signature_files(const sg_run *run, sg_attest_ctx *ctx, const sg
 	char **paths = calloc(run->n ? run->n : 1, sizeof(*paths));
 	const char **d = calloc(run->n ? run->n : 1, sizeof(*d));
 	const sg_digest_hit *h;
+	int *held = NULL;
 	size_t i, n = 0;
 	int err = SG_OK;
 
@@ -142,8 +174,10 @@ static int check_signature_files(const sg_run *run, sg_attest_ctx *ctx, const sg
 	}
 	if (err == SG_OK && n)
 		err = sg_notes_lookup_digests(&hits, run->repo, refs, "Signature-Sha256", d, n);
+	if (err == SG_OK && n)
+		err = judge_hits(&held, run, ctx, &hits, run->gate->commit);
 	for (i = 0; err == SG_OK && n && i < run->n; i++) {
-		if (!sha[i][0] || (err = elsewhere(&h, run, ctx, &hits, sha[i], run->gate->commit)) < 0 || !h)
+		if (!sha[i][0] || !(h = elsewhere(&hits, held, sha[i])))
 			continue;
 		describe(where, sizeof(where), h);
 		err = sg_error_set(SG_EDENIED, "%s holds the signature recorded for %s; it is not "
@@ -153,6 +187,7 @@ static int check_signature_files(const sg_run *run, sg_attest_ctx *ctx, const sg
 	for (i = 0; paths && i < run->n; i++)
 		free(paths[i]);
 	sg_digest_hits_release(&hits);
+	free(held);
 	free(paths);
 	free(sha);
 	free(d);
