@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,20 @@ static void sg_secret_on_signal(int sig)
 	sg_secret_caught = sig;
 }
 
+/* One byte from the terminal. The interrupting signals are blocked but
+ * inside ppoll, which unblocks them atomically while it waits: a signal
+ * that comes between the caller's look at sg_secret_caught and the wait is
+ * not lost (it ends ppoll with EINTR) and a ^C is never swallowed by a
+ * read that already blocked. */
+static ssize_t tty_read_byte(int fd, char *c, const sigset_t *waitmask)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (ppoll(&p, 1, NULL, waitmask) < 0)
+		return -1;
+	return read(fd, c, 1);
+}
+
 /* Read one line from /dev/tty with echo off. The terminal settings are
  * restored on every path; an interrupt (SIGINT, SIGTERM, SIGQUIT, SIGHUP)
  * restores them first, then is re-delivered with its previous disposition. */
@@ -248,6 +263,7 @@ static int sg_secret_from_tty(sg_secret **out, const char *what)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
 	struct sigaction sa, old[4];
+	sigset_t block, oldmask, waitmask;
 	struct termios saved, quiet;
 	sg_secret *s = NULL;
 	int fd, ret = SG_ERROR, restore = 0, caught;
@@ -265,10 +281,17 @@ static int sg_secret_from_tty(sg_secret **out, const char *what)
 	ret = SG_ERROR;
 	sg_secret_caught = 0;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sg_secret_on_signal; /* no SA_RESTART: read() returns EINTR */
+	sa.sa_handler = sg_secret_on_signal; /* no SA_RESTART: ppoll() returns EINTR */
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 4; i++)
+	sigemptyset(&block);
+	for (i = 0; i < 4; i++) {
 		sigaction(sigs[i], &sa, &old[i]);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	waitmask = oldmask;
+	for (i = 0; i < 4; i++)
+		sigdelset(&waitmask, sigs[i]);
 	if (tcgetattr(fd, &saved) != 0) {
 		ret = sg_error_set(SG_ERROR, "cannot read the terminal settings: %s", strerror(errno));
 		goto restore_signals;
@@ -285,7 +308,7 @@ static int sg_secret_from_tty(sg_secret **out, const char *what)
 	for (;;) {
 		if (sg_secret_caught)
 			break;
-		n = read(fd, &c, 1);
+		n = tty_read_byte(fd, &c, &waitmask);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || c == '\n' || c == '\r')
@@ -316,6 +339,7 @@ restore_signals:
 	caught = sg_secret_caught;
 	for (i = 0; i < 4; i++)
 		sigaction(sigs[i], &old[i], NULL);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	if (caught) {
 		sg_secret_free(s);
 		s = NULL;
