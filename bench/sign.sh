@@ -149,14 +149,14 @@ echo "notes commits for the batch: $((after - before)) (goal: 1)"
 # 3b. The same 1,000 files signed again on three new commits, one after the
 #     other: each batch first looks up where the files were signed before
 #     (provenance; their events are a test profile's, so none holds) and
-#     judges those events note by note. Goal as row 3: the third batch, with
-#     3,000 earlier events to judge, >= 20 x the openssl loop.
+#     judges those events note by note. No goal of its own: it shows what
+#     the third batch, with 3,000 earlier events to judge, adds to row 3.
 for c in 2 3 4; do
 	git -C "$repo" commit -q --allow-empty -m "again $c" && rm -f "$repo"/many/*.bin.p7s
 	t_again=$(batch "$repo")
 done
 r=$(ratio "$t_ossl" "$t_again")
-row "  the same files again, 3,000 earlier events" "$t_again" "$t_ossl" "${r}x" ">= 20x $(verdict "$r" ge 20)"
+row "  the same files again, 3,000 earlier events" "$t_again" "$t_ossl" "${r}x" "(for reference)"
 # 5. note bytes: the 1,000-file batch above, and a batch of one on a new commit
 git -C "$repo" commit -q --allow-empty -m one && head -c 65536 /dev/urandom >"$repo/one.bin"
 nb2=$(note_bytes "$repo"); sg "$repo/one.bin" >/dev/null 2>&1 || echo "bench: sign of one file failed" >&2
