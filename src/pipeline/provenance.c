@@ -47,12 +47,11 @@ static int holds(int *out, const sg_run *run, sg_attest_ctx *ctx, const sg_diges
 	return SG_OK;
 }
 
-static const sg_digest_hits *by_note_hits; /* qsort has no context argument */
-
-static int by_note(const void *a, const void *b)
+static int by_note(const void *a, const void *b, void *hits)
 {
-	const sg_digest_hit *x = &by_note_hits->v[*(const size_t *)a];
-	const sg_digest_hit *y = &by_note_hits->v[*(const size_t *)b];
+	const sg_digest_hits *h = hits;
+	const sg_digest_hit *x = &h->v[*(const size_t *)a];
+	const sg_digest_hit *y = &h->v[*(const size_t *)b];
 	int c = strcmp(x->notes_ref, y->notes_ref);
 
 	return c ? c : strcmp(x->commit, y->commit);
@@ -75,8 +74,7 @@ static int judge_hits(int **out, const sg_run *run, sg_attest_ctx *ctx, const sg
 	}
 	for (i = 0; i < h->n; i++)
 		order[i] = i;
-	by_note_hits = h;
-	qsort(order, h->n, sizeof(*order), by_note);
+	qsort_r(order, h->n, sizeof(*order), by_note, (void *)h);
 	for (i = 0; err == SG_OK && i < h->n; i++) {
 		if (strcmp(h->v[order[i]].commit, commit) != 0)
 			err = holds(&held[order[i]], run, ctx, &h->v[order[i]]);
