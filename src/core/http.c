@@ -1,8 +1,8 @@
 #include "core/http.h"
+#include "core/dl.h"
 #include "core/error.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,44 +42,31 @@ static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static int http_ready;
 static char http_why[512];
 
-/* POSIX: a function pointer is read from dlsym's object pointer by copying. */
-#define HTTP_SYM(field, name)                                                                  \
-	do {                                                                                   \
-		void *p_ = dlsym(h, name);                                                     \
-		if (!p_) {                                                                     \
-			snprintf(http_why, sizeof(http_why), "%s has no %s", SG_CURL_SONAME, name); \
-			return;                                                                \
-		}                                                                              \
-		memcpy(&cu.field, &p_, sizeof(p_));                                            \
-	} while (0)
-
-/* Under pthread_once; the handle stays open for the life of the process,
- * as a linked library would. */
+/* Under pthread_once. */
 static void http_load_once(void)
 {
-	void *h = dlopen(SG_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const sg_dl_sym syms[] = {
+		{ "curl_global_init", &cu.global_init },
+		{ "curl_easy_init", &cu.easy_init },
+		{ "curl_easy_setopt", &cu.easy_setopt },
+		{ "curl_easy_perform", &cu.easy_perform },
+		{ "curl_easy_getinfo", &cu.easy_getinfo },
+		{ "curl_easy_cleanup", &cu.easy_cleanup },
+		{ "curl_easy_strerror", &cu.easy_strerror },
+		{ "curl_easy_header", &cu.easy_header },
+		{ "curl_easy_escape", &cu.easy_escape },
+		{ "curl_free", &cu.free },
+		{ "curl_slist_append", &cu.slist_append },
+		{ "curl_slist_free_all", &cu.slist_free_all },
+		{ "curl_url", &cu.url },
+		{ "curl_url_set", &cu.url_set },
+		{ "curl_url_get", &cu.url_get },
+		{ "curl_url_cleanup", &cu.url_cleanup },
+	};
 	CURLcode rc;
 
-	if (!h) {
-		snprintf(http_why, sizeof(http_why), "%s", dlerror());
+	if (sg_dl_bind(SG_CURL_SONAME, syms, sizeof(syms) / sizeof(syms[0]), http_why, sizeof(http_why)) < 0)
 		return;
-	}
-	HTTP_SYM(global_init, "curl_global_init");
-	HTTP_SYM(easy_init, "curl_easy_init");
-	HTTP_SYM(easy_setopt, "curl_easy_setopt");
-	HTTP_SYM(easy_perform, "curl_easy_perform");
-	HTTP_SYM(easy_getinfo, "curl_easy_getinfo");
-	HTTP_SYM(easy_cleanup, "curl_easy_cleanup");
-	HTTP_SYM(easy_strerror, "curl_easy_strerror");
-	HTTP_SYM(easy_header, "curl_easy_header");
-	HTTP_SYM(easy_escape, "curl_easy_escape");
-	HTTP_SYM(free, "curl_free");
-	HTTP_SYM(slist_append, "curl_slist_append");
-	HTTP_SYM(slist_free_all, "curl_slist_free_all");
-	HTTP_SYM(url, "curl_url");
-	HTTP_SYM(url_set, "curl_url_set");
-	HTTP_SYM(url_get, "curl_url_get");
-	HTTP_SYM(url_cleanup, "curl_url_cleanup");
 	if ((rc = cu.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
 		snprintf(http_why, sizeof(http_why), "curl_global_init: %s", cu.easy_strerror(rc));
 		return;

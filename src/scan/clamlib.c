@@ -1,6 +1,6 @@
 #include "scan/clamlib.h"
+#include "core/dl.h"
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,40 +11,30 @@ _Static_assert(sizeof(SG_CLAMAV_SONAME) > 1, "the Makefile found no soname for l
 
 static sg_clamlib sg_cl;
 
-/* POSIX: a function pointer is read from dlsym's object pointer by copying. */
-#define SG_CL_SYM(field, name)                                        \
-	do {                                                          \
-		void *p_ = dlsym(h, name);                            \
-		if (!p_) {                                            \
-			snprintf(why, n, "libclamav (%s) has no %s", SG_CLAMAV_SONAME, name); \
-			return NULL;                                  \
-		}                                                     \
-		memcpy(&sg_cl.field, &p_, sizeof(p_));                \
-	} while (0)
-
-/* Called once (under the caller's pthread_once); the handle stays open
- * for the life of the process, as a linked library would. */
+/* Called once (under the caller's pthread_once). */
 const sg_clamlib *sg_clamlib_load(char *why, size_t n)
 {
-	void *h = dlopen(SG_CLAMAV_SONAME, RTLD_NOW | RTLD_LOCAL);
+	const sg_dl_sym syms[] = {
+		{ "cl_init", &sg_cl.init },
+		{ "cl_set_clcb_msg", &sg_cl.set_clcb_msg },
+		{ "cl_strerror", &sg_cl.strerror },
+		{ "cl_retver", &sg_cl.retver },
+		{ "cl_engine_new", &sg_cl.engine_new },
+		{ "cl_engine_free", &sg_cl.engine_free },
+		{ "cl_engine_compile", &sg_cl.engine_compile },
+		{ "cl_engine_set_num", &sg_cl.engine_set_num },
+		{ "cl_engine_get_num", &sg_cl.engine_get_num },
+		{ "cl_engine_set_clcb_virus_found", &sg_cl.engine_set_clcb_virus_found },
+		{ "cl_load", &sg_cl.load },
+		{ "cl_fmap_open_memory", &sg_cl.fmap_open_memory },
+		{ "cl_fmap_close", &sg_cl.fmap_close },
+		{ "cl_scanmap_callback", &sg_cl.scanmap_callback },
+	};
+	char dl_why[384];
 
-	if (!h) {
-		snprintf(why, n, "cannot load libclamav: %s", dlerror());
+	if (sg_dl_bind(SG_CLAMAV_SONAME, syms, sizeof(syms) / sizeof(syms[0]), dl_why, sizeof(dl_why)) < 0) {
+		snprintf(why, n, "cannot load libclamav: %s", dl_why);
 		return NULL;
 	}
-	SG_CL_SYM(init, "cl_init");
-	SG_CL_SYM(set_clcb_msg, "cl_set_clcb_msg");
-	SG_CL_SYM(strerror, "cl_strerror");
-	SG_CL_SYM(retver, "cl_retver");
-	SG_CL_SYM(engine_new, "cl_engine_new");
-	SG_CL_SYM(engine_free, "cl_engine_free");
-	SG_CL_SYM(engine_compile, "cl_engine_compile");
-	SG_CL_SYM(engine_set_num, "cl_engine_set_num");
-	SG_CL_SYM(engine_get_num, "cl_engine_get_num");
-	SG_CL_SYM(engine_set_clcb_virus_found, "cl_engine_set_clcb_virus_found");
-	SG_CL_SYM(load, "cl_load");
-	SG_CL_SYM(fmap_open_memory, "cl_fmap_open_memory");
-	SG_CL_SYM(fmap_close, "cl_fmap_close");
-	SG_CL_SYM(scanmap_callback, "cl_scanmap_callback");
 	return &sg_cl;
 }

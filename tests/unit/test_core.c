@@ -12,6 +12,7 @@
 #include <git2.h>
 
 #include "core/buf.h"
+#include "core/dl.h"
 #include "core/error.h"
 #include "core/git.h"
 #include "core/json.h"
@@ -135,9 +136,30 @@ static void test_array_reserve(void **state)
 	free(v);
 }
 
+/* sg_dl_bind: every function resolved, or none trusted and the reason named. */
+static void test_dl_bind(void **state)
+{
+	size_t (*len)(const char *) = NULL;
+	void (*none)(void) = NULL;
+	sg_dl_sym ok[] = { { "strlen", &len } };
+	sg_dl_sym missing[] = { { "strlen", &len }, { "sg_no_such_function", &none } };
+	char why[256] = "";
+	(void)state;
+
+	assert_int_equal(sg_dl_bind("libc.so.6", ok, 1, why, sizeof(why)), 0);
+	assert_non_null(len);
+	assert_int_equal(len("four"), 4);
+	assert_int_equal(sg_dl_bind("libc.so.6", missing, 2, why, sizeof(why)), -1);
+	assert_null(none);
+	assert_non_null(strstr(why, "libc.so.6 has no sg_no_such_function"));
+	assert_int_equal(sg_dl_bind("libsg-no-such.so.9", ok, 1, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "libsg-no-such.so.9"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dl_bind),
 		cmocka_unit_test(test_git_errmsg_none),
 		cmocka_unit_test(test_git_errmsg_real),
 		cmocka_unit_test(test_str_fold),
